@@ -1,0 +1,19 @@
+"""mmlock's engine: a pure, deterministic model of Linux mm locking (v4.8 era).
+
+The public surface: load scenarios, pick a variant, replay a schedule, step threads.
+No I/O beyond reading scenario files, no clock, no randomness, no web imports.
+"""
+
+from engine.errors import ModelError, ScenarioError, ScheduleError, VariantError
+from engine.narrate import narrate
+from engine.scenario import Scenario, catalog, load, load_dir
+from engine.schedule import MAX_STEPS, Run, format_schedule, parse_schedule, replay
+from engine.state import Event, State, Thread, Violation, enabled, step
+from engine.variants import ABLATIONS, VARIANT_IDS, VARIANTS, Variant, variant
+
+__all__ = [
+    "ABLATIONS", "MAX_STEPS", "VARIANTS", "VARIANT_IDS", "Event", "ModelError", "Run", "Scenario",
+    "ScenarioError", "ScheduleError", "State", "Thread", "Variant", "VariantError", "Violation",
+    "catalog", "enabled", "format_schedule", "load", "load_dir", "narrate", "parse_schedule", "replay",
+    "step", "variant",
+]

@@ -1,0 +1,406 @@
+"""Bounded, deterministic search for a schedule that reaches a goal.
+
+explore() answers "is there a schedule that breaks this variant?": with the counterexample
+that has the fewest preemptions (the easiest story for a learner to follow), with a proof
+that no schedule reaches the goal within the model, or with "incomplete" and the bound that
+stopped the search. It calls nothing but the six methods of :class:`Model`, so the player,
+replay and the explorer share one semantics; the time budget is a callable the caller
+passes in, because the clock lives outside the engine.
+
+Every returned schedule is the sequence of step() calls that produced the reported state,
+so replaying it reproduces the result. Among equally good schedules the one that sorts
+first (shortlex over thread ids) wins; with enabled() listing ids in order, every process
+gives the same answer. Goals are checked on every transition, also into a state already
+visited, because a SCAN_* result belongs to the step that produced a state, not to its key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from heapq import heappop, heappush
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+
+Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
+Bound = Literal["max-states", "time", "max-preemptions"]
+
+VIOLATION_KINDS = (
+    "use-after-free", "null-deref", "huge-pmd-outside-vma", "thp-in-ineligible-vma",
+    "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock",
+)
+VIOLATION_OBJECTS = ("vm_area_struct", "page-table", "mm_struct")
+DEFAULT_MAX_STATES = 200_000
+_SCAN_CODE = re.compile(r"SCAN(_[A-Z0-9]+)+")
+_CLOCK_EVERY = 256  # expansions between two calls of out_of_time
+
+S = TypeVar("S")
+
+
+class ViolationLike(Protocol):
+    """What the explorer reads from a violation: its kind and the object it hit."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def object(self) -> str | None: ...
+
+
+class Model(Protocol[S]):
+    """The transition system the explorer searches; states are values.
+
+    enabled() lists the thread ids that can step, sorted, and is empty once the run has
+    ended (a violation ends it); step() is pure; equal key()s promise identical futures,
+    so the search visits one of them; scan_results() are the SCAN_* codes revalidations
+    returned in the step that produced the state."""
+
+    def initial(self) -> S: ...
+    def enabled(self, state: S) -> Sequence[str]: ...
+    def step(self, state: S, tid: str) -> S: ...
+    def key(self, state: S) -> Hashable: ...
+    def violation(self, state: S) -> ViolationLike | None: ...
+    def scan_results(self, state: S) -> Sequence[str]: ...
+
+
+def _never() -> bool:
+    """The default time budget: never out of time (max_states still bounds the search)."""
+    return False
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a search looks for: any violation (the default), one kind of violation, a kind
+    on one object ("use-after-free:vm_area_struct"), or a SCAN_* code a revalidation returns.
+    Construction checks the combination, so every Goal is one of these four."""
+
+    kind: str | None = None
+    object: str | None = None
+    scan: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in VIOLATION_KINDS:
+            raise ValueError(f"unknown violation kind {self.kind!r}; the kinds are "
+                             f"{', '.join(VIOLATION_KINDS)}")
+        if self.object is not None and self.kind is None:
+            raise ValueError("an object needs a violation kind before it (kind:object)")
+        if self.object is not None and self.object not in VIOLATION_OBJECTS:
+            raise ValueError(f"unknown object {self.object!r}; the objects are "
+                             f"{', '.join(VIOLATION_OBJECTS)}")
+        if self.scan is not None and self.kind is not None:
+            raise ValueError("a goal is a violation or a scan code, not both")
+        if self.scan is not None and not _SCAN_CODE.fullmatch(self.scan):
+            raise ValueError(f"{self.scan!r} is not a scan code: SCAN_ and upper-case words "
+                             "joined by _, as in SCAN_ADDRESS_RANGE")
+
+    def __str__(self) -> str:
+        if self.scan is not None:
+            return self.scan
+        if self.kind is None:
+            return "any"
+        return self.kind if self.object is None else f"{self.kind}:{self.object}"
+
+    @property
+    def is_any(self) -> bool:
+        """Whether any violation reaches this goal, so covering the space proves "safe"."""
+        return self.kind is None and self.scan is None
+
+    def is_met_by(self, violation: ViolationLike) -> bool:
+        """Whether this violation reaches the goal (never, for a scan-code goal)."""
+        return (self.scan is None and self.kind in (None, violation.kind)
+                and self.object in (None, violation.object))
+
+
+def parse_goal(text: str) -> Goal:
+    """The Goal that ``text`` names: "any", a violation kind, kind:object or a SCAN_* code.
+
+    Raises ValueError with a sentence naming the text when it is none of these."""
+    cleaned = text.strip()
+    try:
+        if cleaned == "any":
+            return Goal()
+        if cleaned.startswith("SCAN"):
+            return Goal(scan=cleaned)
+        kind, colon, obj = cleaned.partition(":")
+        return Goal(kind=kind, object=obj if colon else None)
+    except ValueError as err:
+        raise ValueError(f"The goal {text!r} is not valid: {err}. A goal is 'any', a "
+                         "violation kind, kind:object or a SCAN_* code.") from None
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The answer of a search and its evidence.
+
+    ``schedule`` reaches the goal (verdict "violation" or "goal-reached"; () otherwise);
+    ``states`` counts distinct keys visited, ``transitions`` step() calls, ``depth`` the
+    longest schedule to a visited state. ``bound`` names the bound that was hit: with
+    "incomplete" it stopped the search before an answer; with a found schedule it stopped
+    the preemption minimisation, so ``preemptions`` is that schedule's count, not proven
+    fewest. ``shortest_steps`` is the length of the shortest schedule to the goal, if known.
+    """
+
+    verdict: Verdict
+    goal: Goal
+    schedule: tuple[str, ...] = ()
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    bound: Bound | None = None
+    preemptions: int | None = None
+    shortest_steps: int | None = None
+    violation: Any = None
+
+    @property
+    def is_found(self) -> bool:
+        """Whether the search found a schedule that reaches the goal."""
+        return self.verdict in ("violation", "goal-reached")
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Trail:
+    """A schedule as a chain of steps that shares its prefix with its siblings, so
+    extending one costs O(1). Trails order shortlex: shorter first, then by thread ids."""
+
+    parent: _Trail | None
+    tid: str
+    length: int
+
+    def then(self, tid: str) -> _Trail:
+        return _Trail(self, tid, self.length + 1)
+
+    def schedule(self) -> tuple[str, ...]:
+        tids: list[str] = []
+        trail = self
+        while trail.parent is not None:
+            tids.append(trail.tid)
+            trail = trail.parent
+        return tuple(reversed(tids))
+
+    def __lt__(self, other: _Trail) -> bool:
+        if self.length != other.length:
+            return self.length < other.length
+        mine, theirs, first_difference = self, other, False
+        while mine is not theirs:  # back to the shared prefix; the last difference seen
+            if mine.tid != theirs.tid:  # is the first one in the schedule
+                first_difference = mine.tid < theirs.tid
+            mine, theirs = mine.parent, theirs.parent
+        return first_difference
+
+
+_START = _Trail(None, "", 0)
+
+
+@dataclass
+class _Tally:
+    """How far one search has got; owned by that search and updated as it runs."""
+
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    bound: Bound | None = None
+
+    def add_state(self, trail: _Trail) -> None:
+        self.states += 1
+        self.depth = max(self.depth, trail.length)
+
+
+def _is_reached(model: Model[S], goal: Goal, state: S) -> bool:
+    if goal.scan is not None:
+        return goal.scan in model.scan_results(state)
+    found = model.violation(state)
+    return found is not None and goal.is_met_by(found)
+
+
+def _reached(model: Model[S], goal: Goal, state: S, trail: _Trail, tally: _Tally,
+             preemptions: int) -> Exploration:
+    return Exploration(
+        verdict="goal-reached" if goal.scan is not None else "violation", goal=goal,
+        schedule=trail.schedule(), states=tally.states, transitions=tally.transitions,
+        depth=tally.depth, preemptions=preemptions, violation=model.violation(state))
+
+
+def _ended(goal: Goal, tally: _Tally) -> Exploration:
+    """The result of a search that stopped without reaching the goal."""
+    if tally.bound is not None:
+        verdict: Verdict = "incomplete"
+    else:
+        verdict = "safe" if goal.is_any else "goal-unreachable"
+    return Exploration(verdict=verdict, goal=goal, states=tally.states,
+                       transitions=tally.transitions, depth=tally.depth, bound=tally.bound)
+
+
+def _resumable(last: str, enabled: Sequence[str]) -> str:
+    """The thread that ran last if it could run again, else "": leaving it is a preemption."""
+    return last if last in enabled else ""
+
+
+def count_preemptions(model: Model[S], schedule: Sequence[str]) -> int:
+    """How many steps of ``schedule`` switch away from a thread that could have continued.
+
+    Raises ValueError when a step picks a thread that is not enabled."""
+    state, last, count = model.initial(), "", 0
+    for number, tid in enumerate(schedule, start=1):
+        enabled = model.enabled(state)
+        if tid not in enabled:
+            raise ValueError(f"step {number} runs {tid!r}, which is not enabled "
+                             f"(enabled: {', '.join(enabled) or 'none'})")
+        count += _resumable(last, enabled) not in ("", tid)
+        state, last = model.step(state, tid), tid
+    return count
+
+
+def _breadth_first(model: Model[S], tally: _Tally, max_states: int,
+                   out_of_time: Callable[[], bool]) -> Iterator[tuple[S, _Trail]]:
+    """Yield the initial state, then the target of every transition in breadth-first order
+    with the shortlex-first schedule to it; sets ``tally.bound`` when a bound stops it."""
+    start = model.initial()
+    seen = {model.key(start)}
+    tally.add_state(_START)
+    yield start, _START
+    queue = deque([(start, _START)])
+    expansions = 0
+    while queue:
+        if expansions % _CLOCK_EVERY == 0 and out_of_time():
+            tally.bound = "time"
+            return
+        expansions += 1
+        state, trail = queue.popleft()
+        for tid in model.enabled(state):
+            successor, child = model.step(state, tid), trail.then(tid)
+            tally.transitions += 1
+            key = model.key(successor)
+            is_new = key not in seen
+            if is_new:
+                if len(seen) >= max_states:
+                    tally.bound = "max-states"
+                    return
+                seen.add(key)
+                tally.add_state(child)
+            yield successor, child
+            if is_new:
+                queue.append((successor, child))
+
+
+def bfs(model: Model[S], goal: Goal, *, max_states: int,
+        out_of_time: Callable[[], bool] = _never) -> Exploration:
+    """The shortest schedule that reaches ``goal`` (shortlex-first among the shortest), or
+    the proof that none exists, or "incomplete" when a bound stops the search first."""
+    tally = _Tally()
+    for state, trail in _breadth_first(model, tally, max_states, out_of_time):
+        if _is_reached(model, goal, state):
+            preemptions = count_preemptions(model, trail.schedule())
+            found = _reached(model, goal, state, trail, tally, preemptions)
+            return replace(found, shortest_steps=trail.length)
+    return _ended(goal, tally)
+
+
+def reachable_violations(model: Model[S], *, max_states: int,
+                         out_of_time: Callable[[], bool] = _never,
+                         ) -> tuple[bool, dict[str, tuple[str, ...]]]:
+    """Whether the whole space was covered, and for each violation kind (and kind:object)
+    reached, the shortest schedule to it, keyed in the order first found."""
+    tally = _Tally()
+    first: dict[str, tuple[str, ...]] = {}
+    for state, trail in _breadth_first(model, tally, max_states, out_of_time):
+        found = model.violation(state)
+        if found is None:
+            continue
+        names = [found.kind] + ([f"{found.kind}:{found.object}"] if found.object else [])
+        for name in names:
+            first.setdefault(name, trail.schedule())
+    return tally.bound is None, first
+
+
+class _Entry(NamedTuple):
+    """A schedule waiting in the search queue, ordered by (preemptions, trail)."""
+
+    preemptions: int
+    trail: _Trail
+    state: Any
+    is_goal: bool
+
+
+def _least_preemptive(model: Model[S], goal: Goal, max_states: int,
+                      max_preemptions: int | None,
+                      out_of_time: Callable[[], bool]) -> Exploration:
+    """Dijkstra over (key, last thread if still enabled) with cost (preemptions, trail).
+
+    A step's cost depends only on that pair, and extending two schedules by the same step
+    keeps their order, so the first goal transition taken off the queue is the one with
+    the fewest preemptions, then fewest steps, then shortlex-first thread ids."""
+    tally = _Tally()
+    start = model.initial()
+    seen = {model.key(start)}
+    tally.add_state(_START)
+    if _is_reached(model, goal, start):
+        return _reached(model, goal, start, _START, tally, 0)
+    queue = [_Entry(0, _START, start, False)]
+    settled: set[tuple[Hashable, str]] = set()
+    cut: set[tuple[Hashable, str]] = set()  # pairs reached only beyond max_preemptions
+    missed_goal = False
+    pops = 0
+    while queue:
+        if pops % _CLOCK_EVERY == 0 and out_of_time():
+            tally.bound = "time"
+            return _ended(goal, tally)
+        pops += 1
+        entry = heappop(queue)
+        if entry.is_goal:
+            return _reached(model, goal, entry.state, entry.trail, tally, entry.preemptions)
+        enabled = model.enabled(entry.state)
+        last = _resumable(entry.trail.tid, enabled)
+        pair = (model.key(entry.state), last)
+        if pair in settled:
+            continue
+        settled.add(pair)
+        for tid in enabled:
+            successor = model.step(entry.state, tid)
+            tally.transitions += 1
+            cost = entry.preemptions + (last not in ("", tid))
+            key, is_goal = model.key(successor), _is_reached(model, goal, successor)
+            if max_preemptions is not None and cost > max_preemptions:
+                missed_goal = missed_goal or is_goal
+                cut.add((key, _resumable(tid, model.enabled(successor))))
+                continue
+            child = entry.trail.then(tid)
+            if key not in seen:
+                if len(seen) >= max_states:
+                    tally.bound = "max-states"
+                    return _ended(goal, tally)
+                seen.add(key)
+                tally.add_state(child)
+            heappush(queue, _Entry(cost, child, successor, is_goal))
+    if missed_goal or not cut <= settled:
+        tally.bound = "max-preemptions"
+    return _ended(goal, tally)
+
+
+def fewest_preemptions(model: Model[S], goal: Goal, *, max_states: int,
+                       max_preemptions: int | None = None,
+                       out_of_time: Callable[[], bool] = _never) -> Exploration:
+    """The schedule reaching ``goal`` with the fewest preemptions, then fewest steps, then
+    shortlex-first; ``shortest_steps`` comes from a BFS. With ``max_preemptions``, a goal
+    found only beyond it gives "incomplete" with bound "max-preemptions"."""
+    fewest = _least_preemptive(model, goal, max_states, max_preemptions, out_of_time)
+    if not (fewest.is_found or fewest.bound == "max-preemptions"):
+        return fewest
+    shortest = bfs(model, goal, max_states=max_states, out_of_time=out_of_time)
+    return replace(fewest, shortest_steps=shortest.shortest_steps)
+
+
+def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES,
+            max_preemptions: int | None = None,
+            out_of_time: Callable[[], bool] = _never) -> Exploration:
+    """The answer for a learner: the fewest-preemption schedule reaching ``goal`` with the
+    length of the shortest one, or the proof (from a complete BFS) that none exists.
+
+    When a bound stops the preemption search after the BFS found a schedule, that shortest
+    schedule is returned with its preemption count and the bound that stopped the search."""
+    shortest = bfs(model, goal, max_states=max_states, out_of_time=out_of_time)
+    if shortest.verdict in ("safe", "goal-unreachable"):
+        return shortest
+    fewest = _least_preemptive(model, goal, max_states, max_preemptions, out_of_time)
+    if shortest.is_found and not fewest.is_found and fewest.bound != "max-preemptions":
+        return replace(shortest, bound=fewest.bound)
+    return replace(fewest, shortest_steps=shortest.shortest_steps)

@@ -1,0 +1,1 @@
+"""Modelled kernel objects: frozen values and the pure helpers that change them."""

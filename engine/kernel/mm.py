@@ -1,0 +1,295 @@
+"""Address-space operations the step programs call: VMAs, slab, page tables, faults.
+
+Every function takes the step's :class:`engine.state.Ctx`, reads the state through it and
+writes changes back with ``c.put``.  Reads through kernel pointers go through the oracles,
+so a freed object or a NULL is caught at the line that touches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from engine import oracles
+from engine.kernel import slab as slabmod
+from engine.kernel.pgtable import (HUGE, NONE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, Pte,
+                                   PteTable)
+from engine.kernel.slab import ALLOCATED, Site
+from engine.kernel.vma import (HPAGE_PMD_SIZE, PAGE_SIZE, PUD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE,
+                               Vma, pmd_base, pud_base)
+from engine.program import Ptr
+
+if TYPE_CHECKING:
+    from engine.state import Ctx
+
+
+# -- VMAs -------------------------------------------------------------------------------
+def vma_ptr(c: Ctx, index: int) -> Ptr:
+    obj = c.get("slab").get(index)
+    return Ptr("vm_area_struct", obj.addr, index, obj.gen)
+
+
+def vmas(c: Ctx) -> list[Vma]:
+    """The live VMAs of the mm, by address (the truth, for oracles and munmap)."""
+    slab = c.get("slab")
+    return [slab.get(i).vma for i in c.get("mm").vmas if slab.get(i).state == ALLOCATED]
+
+
+def find_vma(c: Ctx, addr: int, where: str = "find_vma") -> Ptr | None:
+    """The first VMA with vm_end > addr, or NULL; it may start above addr.
+
+    Walks mm's VMA list, reading each object's vm_end, so a list that still holds freed
+    objects (after exit_mmap) is a use-after-free, as in the kernel's rbtree walk.
+    """
+    slab = c.get("slab")
+    for index in c.get("mm").vmas:
+        obj = slab.get(index)
+        if obj.state != ALLOCATED:
+            oracles.vma_use_after_free(c, obj, "vm_end", where,
+                                       "khugepaged_test_exit() before find_vma: exit_mmap freed every VMA")
+        if obj.vma.end > addr:
+            return vma_ptr(c, index)
+    return None
+
+
+def deref(c: Ctx, ptr: Ptr | None, field: str, where: str, check: str) -> Vma:
+    """Read a field through a vm_area_struct pointer: NULL and freed objects are caught."""
+    if ptr is None:
+        oracles.null_deref(c, "vma", where, c.program.function, check)
+    obj = c.get("slab").get(ptr.ref)
+    if obj.state != ALLOCATED:
+        oracles.vma_use_after_free(c, obj, field, where, check)
+    if obj.gen != ptr.gen:
+        c.say(f"{c.me} reads vma->{field} through {ptr} taken at gen {ptr.gen}: the object is now gen "
+              f"{obj.gen}, {obj.vma.describe()}")
+    return obj.vma
+
+
+def hugepage_vma_check(c: Ctx, vma: Vma) -> bool:
+    """v4.8: THP allowed for the VMA (VM_HUGEPAGE or "always", not VM_NOHUGEPAGE), and it is
+    anonymous with an anon_vma; shmem, stacks and VM_NO_KHUGEPAGED are not modelled."""
+    if (not vma.has(VM_HUGEPAGE) and c.get("config").thp != "always") or vma.has(VM_NOHUGEPAGE):
+        return False
+    return vma.anon_vma is not None and vma.vm_ops is None
+
+
+def alloc_vma(c: Ctx, vma: Vma, stack: str) -> Ptr:
+    """kmem_cache_zalloc(vm_area_cachep) and vma_link."""
+    before = c.get("slab")
+    slab, index = slabmod.alloc(before, vma, Site(c.tid, stack))
+    c.put(slab=slab)
+    _link(c, index)
+    obj = slab.get(index)
+    freed = before.objects[index].freed if index < len(before.objects) else None
+    reuse = f", reusing the object {freed.tid} freed" if freed else ""
+    c.say(f"{c.me} allocates vm_area_struct {obj.addr:#x} (gen {obj.gen}{reuse}) for {vma.describe()}",
+          kind="alloc")
+    return vma_ptr(c, index)
+
+
+def free_vma(c: Ctx, index: int, stack: str) -> None:
+    """remove_vma: kmem_cache_free (the object goes on the freelist head, or quarantine)."""
+    slab = slabmod.free(c.get("slab"), index, Site(c.tid, stack))
+    c.put(slab=slab)
+    obj = slab.get(index)
+    where = "KASAN quarantine" if obj.state == "quarantined" else "the head of the freelist"
+    c.say(f"{c.me} frees vm_area_struct {obj.addr:#x} ({obj.vma.describe()}) to {where}", kind="free")
+
+
+def write_vma(c: Ctx, index: int, vma: Vma) -> None:
+    c.put(slab=slabmod.update(c.get("slab"), index, vma))
+
+
+def unlink_vma(c: Ctx, index: int) -> None:
+    mm = c.get("mm")
+    c.put(mm=replace(mm, vmas=tuple(i for i in mm.vmas if i != index)))
+
+
+def _link(c: Ctx, index: int) -> None:
+    mm, slab = c.get("mm"), c.get("slab")
+    order = sorted(mm.vmas + (index,), key=lambda i: slab.get(i).vma.start)
+    c.put(mm=replace(mm, vmas=tuple(order)))
+
+
+def vma_index_at(c: Ctx, addr: int) -> int | None:
+    """The live VMA containing addr (for the syscalls, which find their own VMA)."""
+    slab = c.get("slab")
+    for i in c.get("mm").vmas:
+        obj = slab.get(i)
+        if obj.state == ALLOCATED and obj.vma.start <= addr < obj.vma.end:
+            return i
+    return None
+
+
+def new_anon_vma(c: Ctx) -> int:
+    n = c.get("next_anon_vma")
+    c.put(next_anon_vma=n + 1)
+    return n
+
+
+# -- page tables --------------------------------------------------------------------------
+def _tables(c: Ctx, name: str) -> dict[int, PmdTable | PteTable]:
+    return {t.pfn: t for t in c.get(name)}
+
+
+def _put_table(c: Ctx, table: PmdTable | PteTable) -> None:
+    name = "pmd_tables" if isinstance(table, PmdTable) else "pte_tables"
+    tables = _tables(c, name)
+    tables[table.pfn] = table
+    c.put(**{name: tuple(tables[k] for k in sorted(tables))})
+
+
+def pmd_table_for(c: Ctx, addr: int) -> PmdTable | None:
+    """The live pmd table the pud entry for addr points to (pgd/pud walk)."""
+    for t in c.get("pmd_tables"):
+        if t.live and t.base == pud_base(addr):
+            return t
+    return None
+
+
+def pte_table(c: Ctx, pfn: int) -> PteTable:
+    return _tables(c, "pte_tables")[pfn]
+
+
+def new_pfn(c: Ctx) -> int:
+    pfn = c.get("next_pfn")
+    c.put(next_pfn=pfn + 1)
+    return pfn
+
+
+def mm_find_pmd(c: Ctx, addr: int) -> Ptr | None:
+    """Walk pgd/pud/pmd; NULL unless the pmd entry points to a pte table (none or huge: NULL)."""
+    table = pmd_table_for(c, addr)
+    if table is None or table.entry(addr).kind != TABLE:
+        return None
+    return Ptr("pmd", table.entry_addr(addr), table.pfn, 1)
+
+
+def read_pmd(c: Ctx, pmd: Ptr, addr: int, where: str, check: str) -> Pmd:
+    """*pmd through a saved pmd_t pointer: a freed pmd table page is a use-after-free."""
+    table = _tables(c, "pmd_tables")[pmd.ref]
+    if not table.live:
+        oracles.page_table_use_after_free(c, table.pfn, "pmd table page", where, check)
+    return table.entry(addr)
+
+
+def pte_offset_map(c: Ctx, pmd: Ptr, addr: int, where: str, check: str) -> PteTable | None:
+    """Map the pte table *pmd points to.  A none pmd maps physical page 0 and a huge pmd
+    its huge page as if they were pte tables: no crash, garbage ptes (modelled as none)."""
+    entry = read_pmd(c, pmd, addr, where, check)
+    if entry.kind == TABLE:
+        return pte_table(c, entry.target)
+    what = "physical page 0 (the pmd is none)" if entry.kind == NONE else "the huge page (the pmd is huge)"
+    c.say(f"{c.me} maps {what} as a pte table: every pte it reads there is garbage")
+    return None
+
+
+def set_pmd(c: Ctx, pmd: Ptr, addr: int, entry: Pmd) -> None:
+    table = _tables(c, "pmd_tables")[pmd.ref]
+    _put_table(c, table.set(addr, entry))
+
+
+def user_view(c: Ctx, addr: int) -> str | None:
+    """What the user reads at addr: page data through the current tables, swap, or None."""
+    table = pmd_table_for(c, addr)
+    entry = table.entry(addr) if table else Pmd()
+    pages = {p.pfn: p for p in c.get("pages")}
+    if entry.kind == HUGE:
+        return pages[entry.target].at(addr)
+    if entry.kind == TABLE:
+        pte = pte_table(c, entry.target).pte(addr)
+        if pte.kind == PRESENT:
+            return pages[pte.page].at(addr)
+        if pte.kind == SWAP:
+            return dict(c.get("swap")).get(pte.swap)
+    return None
+
+
+def set_pte(c: Ctx, table: PteTable, addr: int, pte: Pte) -> PteTable:
+    table = table.set(addr, pte)
+    _put_table(c, table)
+    return table
+
+
+def add_page(c: Ctx, data: tuple[tuple[int, str], ...], huge: bool = False) -> int:
+    pfn = new_pfn(c)
+    c.put(pages=c.get("pages") + (Page(pfn, data, huge),))
+    return pfn
+
+
+def drop_page(c: Ctx, pfn: int) -> None:
+    c.put(pages=tuple(p for p in c.get("pages") if p.pfn != pfn))
+
+
+def unmap_region(c: Ctx, start: int, end: int, everything: bool = False) -> None:
+    """unmap_vmas + free_pgtables for [start, end), after the VMAs there were detached.
+
+    Zaps the ptes and huge pmds of the range; then frees every pte table and pmd table that
+    no remaining VMA overlaps (the kernel's floor/ceiling rule, simplified to "no VMA
+    shares the table's span"), clearing the entry that pointed to it.
+    """
+    remaining = [] if everything else vmas(c)
+    for table in list(c.get("pmd_tables")):
+        if not table.live or table.base >= end or table.base + PUD_SIZE <= start:
+            continue
+        for base, entry in table.entries:
+            if base >= end or base + HPAGE_PMD_SIZE <= start:
+                continue
+            shared = any(v.start < base + HPAGE_PMD_SIZE and base < v.end for v in remaining)
+            if entry.kind == HUGE:
+                drop_page(c, entry.target)
+                table = table.set(base, Pmd())
+            elif entry.kind == TABLE:
+                pt = _zap_ptes(c, pte_table(c, entry.target), start, end, whole=not shared)
+                if not shared:
+                    _put_table(c, replace(pt, live=False))
+                    table = table.set(base, Pmd())
+                    c.say(f"{c.me} frees the pte table at pfn {pt.pfn:#x} (free_pgtables)", kind="free")
+        shared_pud = any(v.start < table.base + PUD_SIZE and table.base < v.end for v in remaining)
+        if not shared_pud:
+            table = replace(table, live=False)
+            c.say(f"{c.me} frees the pmd table at pfn {table.pfn:#x}: no VMA is left in its 1 GiB",
+                  kind="free")
+        _put_table(c, table)
+
+
+def _zap_ptes(c: Ctx, table: PteTable, start: int, end: int, whole: bool) -> PteTable:
+    for addr, pte in table.ptes:
+        if start <= addr < end:
+            if pte.kind == PRESENT:
+                drop_page(c, pte.page)
+            table = table.set(addr, Pte())
+    if whole:
+        table = replace(table, rest=type(table.rest)())
+    _put_table(c, table)
+    return table
+
+
+def fault_table(c: Ctx, addr: int) -> tuple[PmdTable, Pmd]:
+    """__pud_alloc/__pmd_alloc: make sure a pmd table covers addr; return it and the entry."""
+    table = pmd_table_for(c, addr)
+    if table is None:
+        table = PmdTable(new_pfn(c), pud_base(addr))
+        _put_table(c, table)
+        c.say(f"{c.me} allocates a pmd table at pfn {table.pfn:#x}", kind="alloc")
+    return table, table.entry(addr)
+
+
+def install_pte_table(c: Ctx, addr: int) -> PteTable:
+    """__pte_alloc: a new, empty pte table populated into the none pmd."""
+    table, entry = fault_table(c, addr)
+    assert entry.kind == NONE
+    pt = PteTable(new_pfn(c))
+    _put_table(c, pt)
+    _put_table(c, table.set(addr, Pmd(TABLE, pt.pfn)))
+    c.say(f"{c.me} populates the pmd with a new pte table at pfn {pt.pfn:#x}", kind="alloc")
+    return pt
+
+
+def span(addr: int) -> tuple[int, int]:
+    base = pmd_base(addr)
+    return base, base + HPAGE_PMD_SIZE
+
+
+def pages_in(start: int, end: int) -> range:
+    return range(start, end, PAGE_SIZE)

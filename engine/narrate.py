@@ -1,0 +1,15 @@
+"""Plain sentences for the event log, screen readers and walkthroughs (no HTML)."""
+
+from __future__ import annotations
+
+from engine.state import State
+
+
+def narrate(state: State) -> str:
+    """One sentence for the step that produced ``state`` (step 0: the starting point)."""
+    if state.steps == 0:
+        return "The scenario starts: no thread has run yet."
+    texts = [e.text.rstrip(".") for e in state.last if e.kind in ("step", "violation", "wake", "scan-result", "result")]
+    head = [e.text.rstrip(".") for e in state.last if e.kind == "lock" and "waits" in e.text]
+    parts = texts[:1] + head + texts[1:]
+    return ("; ".join(parts) or "Nothing visible happens") + "."

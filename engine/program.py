@@ -1,0 +1,94 @@
+"""The step-program form: a kernel path as data.
+
+A :class:`Program` is a kernel function written as a tuple of :class:`Step` s, one line of
+our own pseudo-C each.  A step's ``effect`` runs against a :class:`engine.state.Ctx` and
+does that line atomically: it reads or changes the modelled kernel, moves the program
+counter (by default to the next line), calls another program (the callee gets a frame the
+UI shows in the call stack), returns, or blocks on a lock.
+
+A line that calls (``result = hugepage_vma_revalidate(...)``) has an ``on_return`` that
+runs, still as part of the callee's return step, with the returned value: it stores the
+value and takes the line's branch, exactly as the one line of C does.
+
+Programs compare and hash by (function, variant), so a thread's frames stay plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from engine.state import Ctx
+
+Value = Any   # int | str | bool | None | Ptr
+Effect = Callable[["Ctx"], None]
+OnReturn = Callable[["Ctx", Value], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Ptr:
+    """A kernel pointer held in a local: its value, what it points to, and the generation
+    the object had when the pointer was taken (the object's own may have moved on).
+
+    ``kind`` is ``vm_area_struct`` (``ref`` = slab index) or ``pmd`` (``ref`` = pfn of the
+    pmd table page holding the entry).  Pointer comparison in the kernel compares ``addr``
+    only, which is the whole point of the story.
+    """
+
+    kind: str
+    addr: int
+    ref: int
+    gen: int
+
+    def __str__(self) -> str:
+        return f"{self.addr:#x}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line: its pseudo-C, what it does, and the plain sentence a screen reader hears.
+
+    ``says`` is formatted with the thread's name as ``{me}`` and the frame's locals.
+    ``lock_op`` marks lines that take or release a lock ("run to the next lock operation").
+    """
+
+    line: str
+    effect: Effect
+    says: str = ""
+    label: str | None = None
+    on_return: OnReturn | None = None
+    lock_op: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A kernel function as steps.  ``doc`` lists departures from the kernel."""
+
+    function: str
+    kernel: str
+    variant: str
+    params: tuple[str, ...]
+    steps: tuple[Step, ...]
+    doc: str = ""
+    labels: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        labels = {s.label: i for i, s in enumerate(self.steps) if s.label}
+        object.__setattr__(self, "labels", labels)
+
+    def label(self, name: str) -> int:
+        return self.labels[name]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.function, self.variant
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Program) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"{self.function}@{self.variant}"

@@ -1,0 +1,106 @@
+"""munmap(2): vm_munmap and do_munmap (mm/mmap.c, v4.8).
+
+do_munmap splits the VMAs that straddle the range (__split_vma allocates a *new* object
+for the split-off part; the old object keeps the other part), detaches the VMAs inside,
+zaps their ptes and frees page tables nobody shares, then frees the objects.
+
+Departures: no vma_merge; VM_ACCOUNT, mlock, userfaultfd and uprobe bookkeeping left out;
+the vmacache is not modelled (detach invalidates it, so find_vma never sees a stale entry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.kernel import mm
+from engine.kernel.rwsem import WRITE
+from engine.program import Program, Step
+from engine.state import MMAP_SEM, Ctx
+
+KERNEL = "v4.8"
+
+
+def _first(c: Ctx) -> None:
+    c["vma"] = mm.find_vma(c, c["start"])
+    vma = c["vma"] and c.get("slab").get(c["vma"].ref).vma
+    if vma is None or vma.start >= c["start"] + c["len"]:
+        c.ret(0)
+
+
+def _split(c: Ctx, at: int, keep_low: bool) -> None:
+    """__split_vma at ``at``: the old object keeps one side, a new object gets the other."""
+    index = mm.vma_index_at(c, at)
+    if index is None or c.get("slab").get(index).vma.start == at:
+        return
+    old = c.get("slab").get(index).vma
+    low, high = replace(old, end=at), replace(old, start=at, pgoff=old.pgoff + (at - old.start) // 4096)
+    mm.write_vma(c, index, low if keep_low else high)
+    mm.alloc_vma(c, high if keep_low else low, "do_munmap → __split_vma → kmem_cache_alloc")
+
+
+def _split_start(c: Ctx) -> None:
+    _split(c, c["start"], keep_low=True)
+
+
+def _split_end(c: Ctx) -> None:
+    _split(c, c["start"] + c["len"], keep_low=False)
+
+
+def _detach(c: Ctx) -> None:
+    start, end = c["start"], c["start"] + c["len"]
+    slab = c.get("slab")
+    inside = tuple(i for i in c.get("mm").vmas
+                   if start <= slab.get(i).vma.start and slab.get(i).vma.end <= end)
+    for i in inside:
+        mm.unlink_vma(c, i)
+    c["detached"] = inside
+    c.say(f"{c.me} detaches {len(inside)} vma(s) from the mm")
+
+
+def _unmap(c: Ctx) -> None:
+    mm.unmap_region(c, c["start"], c["start"] + c["len"])
+
+
+def _remove(c: Ctx) -> None:
+    for i in c["detached"]:
+        mm.free_vma(c, i, "do_munmap → remove_vma_list → remove_vma → kmem_cache_free")
+    c.ret(0)
+
+
+DO_MUNMAP = Program("do_munmap", KERNEL, "common", ("mm", "start", "len"), (
+    Step("vma = find_vma(mm, start); if (!vma || vma->vm_start >= end) return 0;", _first,
+         "{me} finds the first vma of the range"),
+    Step("if (start > vma->vm_start) __split_vma(mm, vma, start, 0);", _split_start,
+         "{me} splits a vma that starts below the range"),
+    Step("last = find_vma(mm, end); if (last && end > last->vm_start) __split_vma(mm, last, end, 1);",
+         _split_end, "{me} splits a vma that ends above the range"),
+    Step("detach_vmas_to_be_unmapped(mm, vma, prev, end);", _detach, "{me} unlinks the vmas of the range"),
+    Step("unmap_region(mm, vma, prev, start, end);", _unmap,
+         "{me} zaps the ptes and frees the page tables nobody else uses"),
+    Step("remove_vma_list(mm, vma);", _remove, "{me} frees the vm_area_structs"),
+), doc=__doc__ or "")
+
+
+def _down_write(c: Ctx) -> None:
+    c.acquire(MMAP_SEM, WRITE)
+
+
+def _up_write_return(c: Ctx) -> None:
+    c.release(MMAP_SEM, WRITE)
+    c.ret(0)
+
+
+def locked(function: str, body: tuple[Step, ...], params: tuple[str, ...], doc: str) -> Program:
+    """A syscall that runs ``body`` between down_write and up_write of mmap_sem."""
+    return Program(function, KERNEL, "common", params, (
+        Step("down_write(&mm->mmap_sem);", _down_write, "{me} takes mmap_sem (write)", lock_op=True),
+        *body,
+        Step("up_write(&mm->mmap_sem); return 0;", _up_write_return, "{me} drops mmap_sem (write)",
+             lock_op=True),
+    ), doc=doc)
+
+
+VM_MUNMAP = locked("vm_munmap", (
+    Step("ret = do_munmap(mm, start, len);", lambda c: c.call(DO_MUNMAP, start=c["start"], len=c["len"]),
+         "{me} unmaps the range", on_return=lambda c, v: None),
+), ("start", "len"), __doc__ or "")

@@ -1,0 +1,35 @@
+"""Swap-in I/O completion: end_swap_bio_read (mm/page_io.c, v4.8).
+
+Readahead locked the swap cache page and submitted the read; this thread is that I/O.
+While it has not run, the page stays locked, so do_swap_page in khugepaged cannot lock it
+and (with FAULT_FLAG_ALLOW_RETRY alone) drops mmap_sem and sleeps: the schedule, not a
+coin, decides whether khugepaged loses mmap_sem.
+
+Departures: the bio and its completion interrupt are one thread of two steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.kernel.rwsem import WRITE
+from engine.program import Program, Step
+from engine.state import Ctx
+
+
+def _uptodate(c: Ctx) -> None:
+    swap = dict(c.get("swap"))
+    pages = tuple(replace(p, data=tuple((a, swap.get(p.swap, d)) for a, d in p.data)) if p.pfn == c["page"] else p
+                  for p in c.get("pages"))
+    c.put(pages=pages)
+
+
+def _unlock(c: Ctx) -> None:
+    c.release(f"page {c['page']:#x} (PG_locked)", WRITE, "page")
+    c.ret(0)
+
+
+END_SWAP_BIO_READ = Program("end_swap_bio_read", "v4.8", "common", ("bio",), (
+    Step("SetPageUptodate(page);", _uptodate, "the swap read completes: the page holds the data"),
+    Step("unlock_page(page);", _unlock, "the I/O unlocks the page and wakes its waiters", lock_op=True),
+), doc=__doc__ or "")

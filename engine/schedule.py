@@ -1,0 +1,91 @@
+"""Schedules: which thread ran each step, in run-length form, and replay.
+
+``K3A3K`` means K, K, K, A, A, A, K; the expanded form ``KKKAAAK`` is accepted everywhere
+and :func:`format_schedule` always emits the canonical run-length form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.errors import ScheduleError
+from engine.state import State, enabled, step
+
+THREAD_IDS = "KABCDEFGH"
+MAX_STEPS = 2000
+_TOKEN = re.compile(r"([A-Z])(\d*)")
+
+
+def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> tuple[str, ...]:
+    """``K3A3K`` or ``KKKAAAK`` -> ('K', 'K', 'K', 'A', 'A', 'A', 'K')."""
+    text = text.strip()
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.group(1) not in THREAD_IDS:
+            raise ScheduleError(f"schedule {text!r}: character {pos + 1} ({text[pos]!r}) is not a thread id "
+                                f"({', '.join(THREAD_IDS)}) followed by an optional count")
+        count = int(m.group(2)) if m.group(2) else 1
+        if count == 0 or (m.group(2) and m.group(2).startswith("0")):
+            raise ScheduleError(f"schedule {text!r}: count {m.group(2)!r} after {m.group(1)} must be a "
+                                f"positive number without leading zeros")
+        if len(out) + count > max_steps:
+            raise ScheduleError(f"schedule is longer than {max_steps} steps")
+        out.extend(m.group(1) * count)
+        pos = m.end()
+    return tuple(out)
+
+
+def format_schedule(tids: tuple[str, ...] | list[str]) -> str:
+    """The canonical run-length form."""
+    parts: list[str] = []
+    i = 0
+    while i < len(tids):
+        j = i
+        while j < len(tids) and tids[j] == tids[i]:
+            j += 1
+        parts.append(tids[i] + (str(j - i) if j - i > 1 else ""))
+        i = j
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A replayed schedule: every state from step 0 to the last."""
+
+    schedule: tuple[str, ...]
+    states: tuple[State, ...]
+
+    @property
+    def final(self) -> State:
+        return self.states[-1]
+
+
+def replay(initial: State, schedule: tuple[str, ...]) -> Run:
+    """Run ``schedule`` from ``initial``; a step that picks a thread that cannot run fails
+    with a ScheduleError naming the step, the threads that could run and the valid prefix."""
+    states = [initial]
+    for n, tid in enumerate(schedule, start=1):
+        state = states[-1]
+        can = enabled(state)
+        if tid not in can:
+            raise ScheduleError(_why(state, tid, n, can), step=n, enabled=can,
+                                prefix=format_schedule(schedule[:n - 1]))
+        states.append(step(state, tid))
+    return Run(tuple(schedule), tuple(states))
+
+
+def _why(state: State, tid: str, n: int, can: tuple[str, ...]) -> str:
+    ids = [t.tid for t in state.threads]
+    runnable = f"threads that could run: {', '.join(can)}" if can else "no thread could run"
+    if state.violation is not None:
+        return f"step {n}: the run already ended at step {state.violation.step} ({state.violation.kind})"
+    if tid not in ids:
+        return f"step {n}: there is no thread {tid} in this scenario (threads: {', '.join(ids)}); {runnable}"
+    t = state.thread(tid)
+    if t.status == "done":
+        return f"step {n}: thread {tid} ({t.name}) has finished; {runnable}"
+    lock, mode = t.waiting or ("?", "?")
+    return f"step {n}: thread {tid} ({t.name}) is blocked waiting for {lock} ({mode}); {runnable}"

@@ -1,0 +1,380 @@
+"""The model's state and its one transition function.
+
+``enabled(state)`` and ``step(state, tid)`` are the only transition code: the player,
+replay, the explorer, the CLI and the tests all call them.  A :class:`State` is a value:
+frozen dataclasses of ints, strings and tuples, hashable and comparable.  ``steps`` and
+``last`` (the events of the step that produced the state) are history, not state: they are
+left out of equality and hashing, so two schedules that reach the same kernel state meet.
+
+A step runs one line of the chosen thread's program through a :class:`Ctx`, a short-lived
+builder that collects the line's changes and then commits them as a new State.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from engine.errors import ModelError
+from engine.kernel import rwsem
+from engine.kernel.pgtable import Page, PmdTable, PteTable
+from engine.kernel.rwsem import Lock
+from engine.kernel.slab import Slab
+from engine.program import Program, Value
+
+RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
+MMAP_SEM = "mmap_sem"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Scenario options that never change during a run."""
+
+    kernel: str = "v4.8"
+    thp: str = "always"             # transparent_hugepage/enabled: always | madvise
+    quarantine: bool = False        # KASAN quarantine on the vm_area_struct cache
+    max_ptes_none: int = 511
+    max_ptes_swap: int = 64
+    fault_huge: bool = True         # a fault in a THP-eligible range gets a huge page
+                                    # (False: the huge allocation fails, 4 KiB fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class Mm:
+    """The mm_struct: its two counters and its VMA list (slab indices by vm_start).
+
+    exit_mmap in 4.x frees the VMAs but leaves mm->mmap and the rbtree pointing at them,
+    so ``vmas`` keeps freed objects after exit; a later find_vma walks freed memory.
+    """
+
+    users: int = 1
+    count: int = 2                  # the process and khugepaged's mm_slot
+    vmas: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    program: Program
+    pc: int
+    locals: tuple[tuple[str, Value], ...] = ()
+
+    def get(self, name: str, default: Value = None) -> Value:
+        for k, v in self.locals:
+            if k == name:
+                return v
+        return default
+
+    @property
+    def line(self) -> str:
+        return self.program.steps[self.pc].line
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    tid: str
+    name: str
+    frames: tuple[Frame, ...]
+    status: str = RUNNABLE
+    waiting: tuple[str, str] | None = None      # (lock name, mode) while blocked
+    result: Value = None
+
+    @property
+    def top(self) -> Frame | None:
+        return self.frames[-1] if self.frames else None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a step did, as a plain sentence.  ``kind`` sorts the kernel log:
+    step, lock, wake, alloc, free, scan-result, note, violation."""
+
+    tid: str
+    text: str
+    kind: str = "step"
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A kernel bug the oracles saw.  ``report`` is in the kernel's own form; ``check``
+    names the check that would have caught it; ``step`` counts the steps taken."""
+
+    kind: str
+    object: str | None
+    step: int
+    thread: str
+    message: str
+    report: str
+    check: str
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    config: Config
+    mm: Mm
+    slab: Slab
+    pmd_tables: tuple[PmdTable, ...]
+    pte_tables: tuple[PteTable, ...]
+    pages: tuple[Page, ...]
+    swap: tuple[tuple[int, str], ...]
+    locks: tuple[Lock, ...]
+    threads: tuple[Thread, ...]
+    next_pfn: int
+    next_anon_vma: int = 1
+    violation: Violation | None = None
+    steps: int = field(default=0, compare=False)
+    last: tuple[Event, ...] = field(default=(), compare=False)
+
+    def thread(self, tid: str) -> Thread:
+        for t in self.threads:
+            if t.tid == tid:
+                return t
+        raise ModelError(f"no thread {tid!r}")
+
+    def lock(self, name: str) -> Lock | None:
+        for lk in self.locks:
+            if lk.name == name:
+                return lk
+        return None
+
+
+def enabled(state: State) -> tuple[str, ...]:
+    """The threads that can run a line now, in id order; none once a violation happened."""
+    if state.violation is not None:
+        return ()
+    return tuple(t.tid for t in state.threads if t.status == RUNNABLE)
+
+
+def step(state: State, tid: str) -> State:
+    """Run one line of thread ``tid``.  The caller picks an enabled thread."""
+    if tid not in enabled(state):
+        raise ModelError(f"thread {tid} cannot run now (enabled: {', '.join(enabled(state)) or 'none'})")
+    ctx = Ctx(state, tid)
+    try:
+        ctx.run_line()
+    except Stop:
+        pass
+    return ctx.commit()
+
+
+class Stop(Exception):
+    """Raised inside a step by :meth:`Ctx.violate`: the line crashed the kernel."""
+
+
+class Ctx:
+    """What a line sees and changes: the thread's locals, control flow, locks, and the
+    rest of the state through ``get``/``put``.  Lives for one step only."""
+
+    def __init__(self, state: State, tid: str) -> None:
+        self.state = state
+        self.tid = tid
+        self.thread = state.thread(tid)
+        self.frames = list(self.thread.frames)
+        self.locals: dict[str, Value] = dict(self.frames[-1].locals)
+        self.next_pc: int | None = self.frames[-1].pc + 1
+        self.changes: dict[str, Any] = {}
+        self.locks = {lk.name: lk for lk in state.locks}
+        self.woken: list[str] = []
+        self.events: list[Event] = []
+        self.violation: Violation | None = None
+        self.blocked_on: tuple[str, str] | None = None
+        self.call_req: tuple[Program, dict[str, Value]] | None = None
+        self.returned = False
+        self.ret_value: Value = None
+
+    # -- the running line -------------------------------------------------------------
+    @property
+    def me(self) -> str:
+        return self.thread.name
+
+    @property
+    def program(self) -> Program:
+        return self.frames[-1].program
+
+    def run_line(self) -> None:
+        frame = self.frames[-1]
+        line = frame.program.steps[frame.pc]
+        if line.says:
+            self.say(line.says.format(me=self.me, **_fmt(self.locals)), kind="step")
+        line.effect(self)
+
+    def __getitem__(self, name: str) -> Value:
+        return self.locals[name]
+
+    def __setitem__(self, name: str, value: Value) -> None:
+        self.locals[name] = value
+
+    def get(self, name: str) -> Any:
+        return self.changes.get(name, getattr(self.state, name))
+
+    def put(self, **changes: Any) -> None:
+        self.changes.update(changes)
+
+    def say(self, text: str, kind: str = "note", code: str | None = None) -> None:
+        self.events.append(Event(self.tid, text, kind, code))
+
+    # -- control flow -----------------------------------------------------------------
+    def goto(self, label: str) -> None:
+        self.next_pc = self.program.label(label)
+
+    def call(self, program: Program, **args: Value) -> None:
+        self.call_req = (program, args)
+
+    def ret(self, value: Value = None) -> None:
+        self.returned, self.ret_value = True, value
+
+    def violate(self, kind: str, obj: str | None, message: str, report: str, check: str) -> None:
+        self.violation = Violation(kind, obj, self.state.steps + 1, self.tid, message, report, check)
+        self.say(message, kind="violation")
+        raise Stop
+
+    # -- locks ------------------------------------------------------------------------
+    def lock(self, name: str, kind: str = "rwsem") -> Lock:
+        return self.locks.get(name) or Lock(name, kind)
+
+    def acquire(self, name: str, mode: str, kind: str = "rwsem") -> bool:
+        """down_read/down_write/spin_lock/lock_page: take it, or queue and block here."""
+        lk = self.lock(name, kind)
+        if lk.holds(self.tid):
+            self.violate("deadlock", None, f"{self.me} takes {name} ({mode}) while holding it ({lk.holds(self.tid)})",
+                         report=f"WARNING: possible recursive locking detected\n{self.me}/{self.tid} is trying to acquire "
+                                f"lock {name} ({mode}) but already holds it ({lk.holds(self.tid)}).",
+                         check="lockdep: never take a lock the thread already holds")
+        if rwsem.can_take(lk, mode):
+            self.locks[name] = rwsem.take(lk, self.tid, mode)
+            self.say(f"{self.me} takes {name} ({mode})", kind="lock")
+            return True
+        self.locks[name] = rwsem.enqueue(lk, self.tid, mode)
+        ahead = ", ".join(lk.holders() + tuple(t for t, _ in lk.queue))
+        self.say(f"{self.me} waits for {name} ({mode}): queued behind {ahead}", kind="lock")
+        self.blocked_on = (name, mode)
+        return False
+
+    def trylock(self, name: str, mode: str, kind: str = "rwsem") -> bool:
+        """down_read_trylock/trylock_page: take it now or fail at once."""
+        lk = self.lock(name, kind)
+        if rwsem.can_take(lk, mode):
+            self.locks[name] = rwsem.take(lk, self.tid, mode)
+            self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
+            return True
+        self.say(f"{self.me} trylocks {name} ({mode}): fails, "
+                 f"{'held' if not lk.is_free else 'a waiter is queued'}", kind="lock")
+        return False
+
+    def wait_unlocked(self, name: str) -> bool:
+        """wait_on_page_locked: sleep until the lock is free, without taking it."""
+        lk = self.lock(name, "page")
+        if lk.is_free:
+            return True
+        self.locks[name] = rwsem.enqueue(lk, self.tid, rwsem.WAIT)
+        self.say(f"{self.me} sleeps until {name} is unlocked", kind="lock")
+        self.blocked_on = (name, rwsem.WAIT)
+        return False
+
+    def release(self, name: str, mode: str, kind: str = "rwsem") -> None:
+        """up_read/up_write/spin_unlock/unlock_page, with lockdep's balance check."""
+        lk = self.lock(name, kind)
+        out = rwsem.release(lk, self.tid, mode)
+        if out is None:
+            held = lk.holds(self.tid)
+            how = f"holds it for {held}" if held else "does not hold it"
+            verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
+            self.violate(
+                "rwsem-imbalance" if kind == "rwsem" else "lock-not-held", name,
+                f"{self.me} calls {verb}({name}) but {how}",
+                report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
+                       f"({name}) with {verb}() but {how}.\n"
+                       + ("The rwsem count is now corrupt: the read hold is never dropped." if held else ""),
+                check="every unlock must match how the lock was taken (fixed by \"mm, thp: fix "
+                      "locking inconsistency in collapse_huge_page\", S6)")
+        lk, woken = out
+        self.locks[name] = lk
+        self.say(f"{self.me} releases {name} ({mode})", kind="lock")
+        for t in woken:
+            self.woken.append(t)
+            self.say(f"{_name(self.state, t)} is woken and {'holds ' + name if lk.holds(t) else 'runs on'}",
+                     kind="wake")
+
+    def holds(self, name: str, mode: str | None = None) -> bool:
+        held = self.lock(name).holds(self.tid)
+        return held is not None and (mode is None or held == mode)
+
+    # -- commit -----------------------------------------------------------------------
+    def commit(self) -> State:
+        threads = {t.tid: t for t in self.state.threads}
+        threads[self.tid] = self._commit_self()
+        for tid in self.woken:
+            t = threads[tid]
+            top = t.frames[-1]
+            threads[tid] = replace(t, status=RUNNABLE, waiting=None,
+                                   frames=t.frames[:-1] + (replace(top, pc=top.pc + 1),))
+        locks = tuple(sorted((lk for lk in self.locks.values() if not lk.is_free or lk.queue),
+                             key=lambda lk: lk.name))
+        new = replace(self.state, **self.changes, locks=locks,
+                      threads=tuple(threads[t.tid] for t in self.state.threads),
+                      violation=self.violation, steps=self.state.steps + 1, last=tuple(self.events))
+        if new.violation is None and not enabled(new):
+            return _deadlock_check(new)
+        return new
+
+    def _commit_self(self) -> Thread:
+        t = self.thread
+        frames = self.frames
+        if self.violation is not None:
+            return replace(t, frames=tuple(frames[:-1]) + (replace(frames[-1], locals=_pack(self.locals)),))
+        if self.blocked_on is not None:
+            top = replace(frames[-1], locals=_pack(self.locals))
+            return replace(t, frames=tuple(frames[:-1]) + (top,), status=BLOCKED, waiting=self.blocked_on)
+        if self.call_req is not None:
+            program, args = self.call_req
+            top = replace(frames[-1], locals=_pack(self.locals))
+            callee = Frame(program, 0, _pack(args))
+            return replace(t, frames=tuple(frames[:-1]) + (top, callee))
+        while self.returned:
+            frames.pop()
+            if not frames:
+                return replace(t, frames=(), status=DONE, result=self.ret_value)
+            self.returned = False
+            caller = frames[-1]
+            self.locals = dict(caller.locals)
+            self.next_pc = caller.pc + 1
+            on_return = caller.program.steps[caller.pc].on_return
+            if on_return is not None:
+                try:
+                    on_return(self, self.ret_value)
+                except Stop:
+                    return replace(t, frames=tuple(frames[:-1]) + (replace(caller, locals=_pack(self.locals)),))
+        top = replace(frames[-1], pc=self.next_pc, locals=_pack(self.locals))
+        return replace(t, frames=tuple(frames[:-1]) + (top,))
+
+
+def _deadlock_check(state: State) -> State:
+    """No thread can run but some are blocked: a deadlock, with the wait cycle as evidence."""
+    blocked = [t for t in state.threads if t.status == BLOCKED]
+    if not blocked:
+        return state
+    waits = []
+    for t in blocked:
+        name, mode = t.waiting or ("?", "?")
+        lk = state.lock(name)
+        holders = ", ".join(lk.holders()) if lk else "nobody"
+        waits.append(f"{t.name} ({t.tid}) waits for {name} ({mode}), held by {holders}")
+    message = "no thread can run: " + "; ".join(waits)
+    violation = Violation("deadlock", None, state.steps, blocked[0].tid, message,
+                          report="INFO: task blocked for more than 120 seconds.\n" + "\n".join(waits),
+                          check="lock ordering: every thread must take these locks in one order")
+    return replace(state, violation=violation,
+                   last=state.last + (Event(blocked[0].tid, message, "violation"),))
+
+
+def _pack(values: dict[str, Value]) -> tuple[tuple[str, Value], ...]:
+    return tuple(sorted(values.items()))
+
+
+def _fmt(values: dict[str, Value]) -> dict[str, str]:
+    return {k: (f"{v:#x}" if isinstance(v, int) and not isinstance(v, bool) and v > 4096 else str(v))
+            for k, v in values.items()}
+
+
+def _name(state: State, tid: str) -> str:
+    return state.thread(tid).name
