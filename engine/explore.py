@@ -149,7 +149,7 @@ class Exploration:
     bound: Bound | None = None
     preemptions: int | None = None
     shortest_steps: int | None = None
-    violation: Any = None
+    violation: ViolationLike | None = None
 
     @property
     def is_found(self) -> bool:
@@ -404,3 +404,31 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
     if shortest.is_found and not fewest.is_found and fewest.bound != "max-preemptions":
         return replace(shortest, bound=fewest.bound)
     return replace(fewest, shortest_steps=shortest.shortest_steps)
+
+
+@dataclass(frozen=True)
+class EngineModel:
+    """The mm model as a :class:`Model`: the engine's own enabled() and step() from one
+    initial state.  States compare without their history, so they are their own keys."""
+
+    start: Any
+
+    def initial(self) -> Any:
+        return self.start
+
+    def enabled(self, state: Any) -> Sequence[str]:
+        from engine.state import enabled
+        return enabled(state)
+
+    def step(self, state: Any, tid: str) -> Any:
+        from engine.state import step
+        return step(state, tid)
+
+    def key(self, state: Any) -> Hashable:
+        return state
+
+    def violation(self, state: Any) -> ViolationLike | None:
+        return state.violation
+
+    def scan_results(self, state: Any) -> Sequence[str]:
+        return tuple(e.code for e in state.last if e.kind == "scan-result" and e.code)

@@ -122,4 +122,4 @@ def lock_not_held(c: Ctx, lock: str, action: str, check: str) -> None:
         "WARNING: suspicious lock usage",
         f"{c.me}/{c.tid} {action} without holding {lock}.",
     ])
-    c.violate("lock-not-held", lock, f"{c.me} {action} without holding {lock}", report, check)
+    c.violate("lock-not-held", None, f"{c.me} {action} without holding {lock}", report, check)

@@ -257,8 +257,8 @@ class Ctx:
             self.locks[name] = rwsem.take(lk, self.tid, mode)
             self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
             return True
-        self.say(f"{self.me} trylocks {name} ({mode}): fails, "
-                 f"{'held' if not lk.is_free else 'a waiter is queued'}", kind="lock")
+        why = "held for write" if lk.writer else f"{lk.queue[0][0]} waits in the queue" if lk.queue else "held"
+        self.say(f"{self.me} trylocks {name} ({mode}): fails, {why}", kind="lock")
         return False
 
     def wait_unlocked(self, name: str) -> bool:
@@ -280,7 +280,7 @@ class Ctx:
             how = f"holds it for {held}" if held else "does not hold it"
             verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
             self.violate(
-                "rwsem-imbalance" if kind == "rwsem" else "lock-not-held", name,
+                "rwsem-imbalance" if kind == "rwsem" else "lock-not-held", None,
                 f"{self.me} calls {verb}({name}) but {how}",
                 report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
                        f"({name}) with {verb}() but {how}.\n"

@@ -79,7 +79,7 @@ def revalidate(code: Code) -> Program:
 
     def done(c: Ctx, result: str | int) -> None:
         _scan_result(c, "hugepage_vma_revalidate", result)
-        c.ret((result, c["vma"]) if code.returns_vma else result)
+        c.ret((result, c.locals.get("vma")) if code.returns_vma else result)
 
     def test_exit(c: Ctx) -> None:
         if c.get("mm").users == 0:
