@@ -5,7 +5,7 @@ No I/O beyond reading scenario files, no clock, no randomness, no web imports.
 """
 
 from engine.errors import ModelError, ScenarioError, ScheduleError, VariantError
-from engine.narrate import narrate
+from engine.narrate import narrate, waiting_for
 from engine.scenario import Scenario, catalog, load, load_dir
 from engine.schedule import MAX_STEPS, Run, format_schedule, parse_schedule, replay
 from engine.state import Event, State, Thread, Violation, enabled, step
@@ -15,5 +15,5 @@ __all__ = [
     "ABLATIONS", "MAX_STEPS", "VARIANTS", "VARIANT_IDS", "Event", "ModelError", "Run", "Scenario",
     "ScenarioError", "ScheduleError", "State", "Thread", "Variant", "VariantError", "Violation",
     "catalog", "enabled", "format_schedule", "load", "load_dir", "narrate", "parse_schedule", "replay",
-    "step", "variant",
+    "step", "variant", "waiting_for",
 ]

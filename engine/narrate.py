@@ -13,3 +13,21 @@ def narrate(state: State) -> str:
     head = [e.text.rstrip(".") for e in state.last if e.kind == "lock" and "waits" in e.text]
     parts = texts[:1] + head + texts[1:]
     return ("; ".join(parts) or "Nothing visible happens") + "."
+
+
+def waiting_for(state: State, tid: str) -> str | None:
+    """Why a blocked thread cannot run, e.g. "mmap_sem (write): queued behind A"."""
+    t = state.thread(tid)
+    if t.waiting is None:
+        return None
+    name, mode = t.waiting
+    lock = state.lock(name)
+    if lock is None:
+        return f"{name} ({mode})"
+    ahead = list(lock.holders())
+    for other, _ in lock.queue:
+        if other == tid:
+            break
+        ahead.append(other)
+    what = "until it is unlocked" if mode == "wait" else f"({mode})"
+    return f"{name} {what}: queued behind {', '.join(ahead)}" if ahead else f"{name} {what}"

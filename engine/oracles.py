@@ -23,7 +23,7 @@ RULE = "=" * 66
 def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: str) -> None:
     """A read of a freed (or quarantined) vm_area_struct: KASAN's slab report."""
     alloc = obj.allocated.stack if obj.allocated else "?"
-    alloc_tid = obj.allocated.tid if obj.allocated else "?"
+    alloc_by = f"task {obj.allocated.tid}" if obj.allocated and obj.allocated.tid != "-" else "the process, before the scenario"
     freed = obj.freed.stack if obj.freed else "?"
     freed_tid = obj.freed.tid if obj.freed else "?"
     report = "\n".join([
@@ -31,7 +31,7 @@ def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: s
         f"BUG: KASAN: use-after-free in {where}",
         f"Read of size 8 at addr {obj.addr:#x} (vma->{field}) by task {c.me}/{c.tid}",
         "",
-        f"Allocated by task {alloc_tid}: {alloc}",
+        f"Allocated by {alloc_by}: {alloc}",
         f"Freed by task {freed_tid}: {freed}",
         "",
         f"The buggy address belongs to the object at {obj.addr:#x}",

@@ -261,7 +261,7 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
     for n, v in enumerate(sorted(spec.vmas, key=lambda v: v.start)):
         vma = Vma(v.start, v.end, tuple(sorted(v.flags)), n + 1 if v.anon_vma else None, v.file,
                   "ext4_file_vm_ops" if v.file else None)
-        slab, index = alloc(slab, vma, Site("-", "mmap_region → kmem_cache_zalloc (before the scenario)"))
+        slab, index = alloc(slab, vma, Site("-", "mmap_region → kmem_cache_zalloc"))
         indices.append(index)
     slab = type(slab)(slab.objects, slab.freelist, slab.quarantine)
     next_pfn = USER_PFN_BASE

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import ScheduleError
+from engine.narrate import waiting_for
 from engine.state import State, enabled, step
 
 THREAD_IDS = "KABCDEFGH"
@@ -87,5 +88,4 @@ def _why(state: State, tid: str, n: int, can: tuple[str, ...]) -> str:
     t = state.thread(tid)
     if t.status == "done":
         return f"step {n}: thread {tid} ({t.name}) has finished; {runnable}"
-    lock, mode = t.waiting or ("?", "?")
-    return f"step {n}: thread {tid} ({t.name}) is blocked waiting for {lock} ({mode}); {runnable}"
+    return f"step {n}: thread {tid} ({t.name}) is blocked, waiting for {waiting_for(state, tid)}; {runnable}"

@@ -47,6 +47,8 @@ FIX_PMD = ('mm_find_pmd(mm, address) != pmd after re-taking mmap_sem '
 FIX_VMA_CHECK = "hugepage_vma_check() in hugepage_vma_revalidate() after down_write (SCAN_VMA_CHECK)"
 FIX_RANGE = "the hstart/hend test in hugepage_vma_revalidate() (SCAN_ADDRESS_RANGE)"
 FIX_EXIT = "khugepaged_test_exit(mm) before find_vma (SCAN_ANY_PROCESS)"
+FIX_REVALIDATE = ("hugepage_vma_revalidate() after every re-acquire of mmap_sem, down_write included "
+                  "(Andrea's review; v2 onwards)")
 FIX_NULL = "the find_vma NULL test in hugepage_vma_revalidate() (SCAN_VMA_NULL)"
 
 
@@ -86,7 +88,7 @@ def revalidate(code: Code) -> Program:
             done(c, "SCAN_ANY_PROCESS")
 
     def find(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma+0x2f/0x90 (hugepage_vma_revalidate)")
+        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from hugepage_vma_revalidate")
         if CHECK_VMA_NULL in code.checks and c["vma"] is None:
             done(c, "SCAN_VMA_NULL")
 
@@ -237,7 +239,7 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
         c.acquire(MMAP_SEM, READ)
 
     def pointer_check(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma+0x2f/0x90 (__collapse_huge_page_swapin)")
+        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from __collapse_huge_page_swapin")
         same = c["vma"] is not None and c["vma"].addr == c["vma_orig"].addr
         c.say(f"find_vma returns {c['vma'] or 'NULL'}; vma {'==' if same else '!='} vma_orig "
               f"({c['vma_orig']}): the pointer check {'passes' if same else 'fails'}", kind="note")
@@ -359,8 +361,8 @@ def collapse(code: Code) -> Program:
     def anon_vma_lock(c: Ctx) -> None:
         vma = mm.deref(c, c["vma"], "anon_vma", "collapse_huge_page", _fix_for(code, "deref"))
         if vma.anon_vma is None:
-            oracles.null_deref(c, "vma->anon_vma", "down_write+0x1a/0x50 (anon_vma_lock_write)",
-                               "collapse_huge_page+0x3b4/0xe80", _fix_for(code, "anon"))
+            oracles.null_deref(c, "vma->anon_vma", "down_write, called from anon_vma_lock_write",
+                               "collapse_huge_page", _fix_for(code, "anon"))
         c["anon_vma"] = vma.anon_vma
         c.acquire(f"anon_vma {vma.anon_vma}", WRITE)
 
@@ -378,7 +380,7 @@ def collapse(code: Code) -> Program:
                                   "down_write(&mm->mmap_sem) before pmdp_collapse_flush")
         entry = mm.read_pmd(c, c["pmd"], c["address"], "pmdp_collapse_flush", _fix_for(code, "pmd"))
         if entry.kind == HUGE:
-            oracles.bug_on(c, "VM_BUG_ON(pmd_trans_huge(*pmdp))", "pmdp_collapse_flush+0x60/0x70",
+            oracles.bug_on(c, "VM_BUG_ON(pmd_trans_huge(*pmdp))", "pmdp_collapse_flush",
                            f"{c.me} calls pmdp_collapse_flush on a pmd that is already huge",
                            _fix_for(code, "pmd"))
         c["_pmd"] = entry.target if entry.kind != NONE else None
@@ -431,7 +433,7 @@ def collapse(code: Code) -> Program:
     def set_huge(c: Ctx) -> None:
         entry = mm.read_pmd(c, c["pmd"], c["address"], "collapse_huge_page", _fix_for(code, "pmd"))
         if entry.kind != NONE:
-            oracles.bug_on(c, "BUG_ON(!pmd_none(*pmd))", "collapse_huge_page+0x9c6/0xe80",
+            oracles.bug_on(c, "BUG_ON(!pmd_none(*pmd))", "collapse_huge_page",
                            f"{c.me} finds the pmd no longer none when installing the huge page",
                            _fix_for(code, "pmd"))
         start, end = mm.span(c["address"])
@@ -548,7 +550,7 @@ def _v1_first_checks(code: Code) -> list[Step]:
             fail(c, "SCAN_ANY_PROCESS")
 
     def find(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma+0x2f/0x90 (collapse_huge_page)")
+        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from collapse_huge_page")
         if c["vma"] is None:
             fail(c, "SCAN_VMA_NULL")
 
@@ -614,8 +616,8 @@ def _whole(covering, start: int, end: int) -> bool:
 
 def _fix_for(code: Code, what: str) -> str:
     """The check that would have caught a failure at this kind of line in this variant."""
-    if what == "deref":
-        return FIX_VMAP
     if what == "pmd":
         return FIX_PMD
-    return FIX_VMA_CHECK
+    if code.pointer_check:
+        return FIX_REVALIDATE
+    return FIX_VMAP if what == "deref" else FIX_VMA_CHECK
