@@ -1,0 +1,1 @@
+"""mmlock's web face: FastAPI routes, view models and templates over the engine."""

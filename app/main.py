@@ -1,0 +1,67 @@
+"""The FastAPI application: catalog loaded once, routers, static files, security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import engine
+from app.replays import ReplayCache
+from app.routes import api, pages
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+MAX_QUERY = 4096
+
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                 b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class Guard:
+    """Security headers on every response; an over-long query string is refused early."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > MAX_QUERY:
+            body = f"The query string is longer than {MAX_QUERY} characters.".encode()
+            await send({"type": "http.response.start", "status": 414,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())] + SECURITY_HEADERS})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(scenario_dir: Path | None = None) -> FastAPI:
+    """The app over the built-in catalog plus, optionally, a folder of scenario files
+    (a file there replaces a built-in scenario with the same id)."""
+    scenarios = engine.catalog()
+    if scenario_dir is not None:
+        scenarios.update(engine.load_dir(Path(scenario_dir)))
+    app = FastAPI(title="mmlock", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Step through Linux mm locking races one kernel line at a time.")
+    app.state.scenarios = scenarios
+    app.state.replays = ReplayCache()
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Guard)
+    return app

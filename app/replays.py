@@ -1,0 +1,119 @@
+"""Replaying schedules for the web, with a bounded cache of states by schedule prefix.
+
+The server keeps no per-user state: every request names scenario, variant and schedule,
+and the run is replayed.  States are cached by (scenario, digest, variant, prefix), so a
+request one step longer than a cached one costs about one engine step.  The cache is an
+LRU bounded by a number of states; states share structure, so each entry is small.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import engine
+from engine import Run, Scenario, State
+
+RUN_TO_LIMIT = 200
+MODES = ("lock", "block", "end")
+
+
+class ReplayCache:
+    """An LRU of states keyed by schedule prefix; safe to share between threads."""
+
+    def __init__(self, max_states: int = 20_000) -> None:
+        self.max_states = max_states
+        self._states: OrderedDict[tuple[str, str, str, str], State] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def _get(self, key: tuple[str, str, str, str]) -> State | None:
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+            return state
+
+    def _put(self, key: tuple[str, str, str, str], state: State) -> None:
+        with self._lock:
+            self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self.max_states:
+                self._states.popitem(last=False)
+
+    def replay(self, scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> Run:
+        """engine.replay, served from the cache where it can; raises the same errors."""
+        engine.variant(variant_id)
+        expanded = "".join(tids)
+        base = (scenario.id, scenario.digest, variant_id)
+        states: list[State] = []
+        for n in range(len(tids) + 1):
+            key = base + (expanded[:n],)
+            state = self._get(key)
+            if state is None:
+                if n == 0:
+                    state = scenario.initial(variant_id)
+                elif tids[n - 1] in engine.enabled(states[-1]):
+                    state = engine.step(states[-1], tids[n - 1])
+                else:
+                    engine.replay(scenario.initial(variant_id), tids)
+                    raise AssertionError("engine.replay accepted a schedule the cache rejected")
+                self._put(key, state)
+            states.append(state)
+        return Run(tuple(tids), tuple(states))
+
+
+def run_to(state: State, tid: str, mode: str, limit: int = RUN_TO_LIMIT) -> tuple[str, ...]:
+    """The steps that run thread ``tid`` from ``state``: to its next lock operation
+    (``lock``, that operation included), until it blocks or finishes (``block``), or the
+    whole run to its end picking the lowest enabled thread id each step (``end``)."""
+    added: list[str] = []
+    while len(added) < limit:
+        can = engine.enabled(state)
+        if mode == "end":
+            if not can:
+                break
+            pick = can[0]
+        else:
+            if tid not in can:
+                break
+            pick = tid
+        top = state.thread(pick).top
+        was_lock_op = top is not None and top.program.steps[top.pc].lock_op
+        state = engine.step(state, pick)
+        added.append(pick)
+        if mode == "lock" and was_lock_op:
+            break
+    return tuple(added)
+
+
+MAX_RUN_CHARS = 4000
+
+
+class RunError(Exception):
+    """A schedule the web cannot show as asked: the message, and the run it can show."""
+
+    def __init__(self, message: str, shown: Run, step: int = 0, enabled: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.shown = shown
+        self.step = step
+        self.enabled = enabled
+
+
+def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str) -> Run:
+    """Parse and replay ``text``; a bad schedule raises RunError carrying the longest
+    valid prefix (the empty run for a syntax error or an over-long schedule)."""
+    if len(text) > MAX_RUN_CHARS:
+        raise RunError(f"the schedule is longer than {MAX_RUN_CHARS} characters",
+                       cache.replay(scenario, variant_id, ()))
+    try:
+        tids = engine.parse_schedule(text, max_steps=engine.MAX_STEPS)
+    except engine.ScheduleError as e:
+        raise RunError(str(e), cache.replay(scenario, variant_id, ())) from None
+    try:
+        return cache.replay(scenario, variant_id, tids)
+    except engine.ScheduleError as e:
+        prefix = engine.parse_schedule(e.prefix) if e.prefix else ()
+        raise RunError(str(e), cache.replay(scenario, variant_id, prefix), e.step, e.enabled) from None

@@ -1,0 +1,1 @@
+"""HTTP routes: pages (HTML, page or htmx fragment) and the JSON API."""

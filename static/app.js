@@ -1,0 +1,93 @@
+// mmlock player: keyboard, copy link, focus after htmx swaps, narration live region.
+// No inline scripts anywhere: the CSP is script-src 'self'.
+(function () {
+  "use strict";
+
+  function stage() { return document.getElementById("stage"); }
+
+  function announce() {
+    var s = stage();
+    var live = document.getElementById("narration");
+    if (!s || !live) return;
+    live.textContent = s.dataset.narration || "";
+    if (s.dataset.title) document.title = s.dataset.title;
+  }
+
+  function centreCurrentLines(root) {
+    root.querySelectorAll(".code").forEach(function (box) {
+      var line = box.querySelector("li.current");
+      if (line) box.scrollTop = line.offsetTop - box.clientHeight / 2;
+    });
+  }
+
+  function follow(el) {
+    if (!el || el.getAttribute("aria-disabled") === "true") return;
+    el.click();
+  }
+
+  var lastControl = null;
+
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest("#stage a[id]");
+    if (a) lastControl = a.id;
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      var input = document.querySelector(copy.dataset.copy);
+      var status = copy.parentElement.querySelector(".copy-status");
+      input.select();
+      var done = function () { if (status) status.textContent = "Link copied."; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () {
+          if (status) status.textContent = "Select the link and copy it (Ctrl+C).";
+        });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    }
+    if (e.target.closest("[data-keys-open]")) document.getElementById("keys").showModal();
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t.closest && t.closest("input, textarea, select, dialog[open]")) return;
+    var s = stage();
+    if (!s) return;
+    var key = e.key;
+    if (key === "?") {
+      e.preventDefault();
+      document.getElementById("keys").showModal();
+    } else if (key === "Backspace" || key === "ArrowLeft") {
+      var back = s.querySelector("#back");
+      if (back) { e.preventDefault(); lastControl = "back"; follow(back); }
+    } else if (key === "r") {
+      var restart = s.querySelector("#restart");
+      if (restart) { e.preventDefault(); lastControl = "restart"; follow(restart); }
+    } else if (/^[a-z]$/.test(key)) {
+      var step = s.querySelector('a[data-key="' + key + '"]');
+      if (step) { e.preventDefault(); lastControl = step.id; follow(step); }
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!stage()) return;
+    var s = stage();
+    announce();
+    centreCurrentLines(s);
+    var again = lastControl && document.getElementById(lastControl);
+    if (again && again.tagName === "A") again.focus({ preventScroll: true });
+    else s.focus({ preventScroll: true });
+  });
+
+  document.addEventListener("htmx:historyRestore", function () {
+    announce();
+    centreCurrentLines(document);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    centreCurrentLines(document);
+    var s = stage();
+    if (s) document.getElementById("narration").textContent = "";
+  });
+}());
