@@ -24,10 +24,12 @@ def waiting_for(state: State, tid: str) -> str | None:
     lock = state.lock(name)
     if lock is None:
         return f"{name} ({mode})"
-    ahead = list(lock.holders())
+    held = [f"{h} ({lock.holds(h)})" for h in lock.holders()]
+    ahead = []
     for other, _ in lock.queue:
         if other == tid:
             break
         ahead.append(other)
-    what = "until it is unlocked" if mode == "wait" else f"({mode})"
-    return f"{name} {what}: queued behind {', '.join(ahead)}" if ahead else f"{name} {what}"
+    what = f"{name} until it is unlocked" if mode == "wait" else f"{name} ({mode})"
+    why = ([f"held by {', '.join(held)}"] if held else []) + ([f"queued behind {', '.join(ahead)}"] if ahead else [])
+    return f"{what}: {'; '.join(why)}" if why else what

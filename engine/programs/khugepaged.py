@@ -618,6 +618,6 @@ def _fix_for(code: Code, what: str) -> str:
     """The check that would have caught a failure at this kind of line in this variant."""
     if what == "pmd":
         return FIX_PMD
-    if code.pointer_check:
-        return FIX_REVALIDATE
-    return FIX_VMAP if what == "deref" else FIX_VMA_CHECK
+    if what == "anon":
+        return FIX_VMA_CHECK
+    return FIX_REVALIDATE if code.pointer_check else FIX_VMAP

@@ -1,0 +1,111 @@
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.errors import ScenarioError
+
+CATALOG_FILES = sorted((Path(engine.__file__).parent / "scenarios").glob("*.toml"))
+
+
+def witnesses(scenarios):
+    for sid, s in sorted(scenarios.items()):
+        for variant, outcomes in s.spec.expect.items():
+            for key, schedule in outcomes.items():
+                yield sid, variant, key, schedule
+
+
+def test_catalog_has_the_scenarios_the_issue_names(scenarios):
+    assert {"realloc-file", "realloc-anon", "realloc-anon-kasan", "munmap-reuse-above", "mremap-shrink",
+            "madvise-nohugepage", "exit", "swapin-retry-pmd", "rwsem-basics", "munmap-nothing-above",
+            "pmd-became-huge"} <= set(scenarios)
+
+
+def test_every_witness_replays_to_its_declared_violation(scenarios):
+    count = 0
+    for sid, variant, key, schedule in witnesses(scenarios):
+        final = engine.replay(scenarios[sid].initial(variant), engine.parse_schedule(schedule)).final
+        kind, _, obj = key.partition(":")
+        assert final.violation is not None, (sid, variant, key)
+        assert (final.violation.kind, final.violation.object) == (kind, obj or None), (sid, variant, key)
+        assert final.violation.step == len(engine.parse_schedule(schedule))
+        count += 1
+    assert count >= 20
+
+
+def test_v48_is_declared_safe_everywhere(scenarios):
+    assert all(s.spec.expect["v4.8"] == {} for s in scenarios.values())
+
+
+def test_witnesses_are_in_canonical_form(scenarios):
+    for _, _, _, schedule in witnesses(scenarios):
+        assert engine.format_schedule(engine.parse_schedule(schedule)) == schedule
+
+
+def test_every_scenario_names_its_case_seed_and_assumptions(scenarios):
+    for s in scenarios.values():
+        assert s.spec.seed and s.spec.note and s.spec.case
+
+
+def test_digest_changes_when_the_file_changes(tmp_path):
+    src = CATALOG_FILES[0].read_text()
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(src)
+    b.write_text(src.replace("version = 1", "version = 2"))
+    assert engine.load(a).digest != engine.load(b).digest
+    assert engine.load(a).digest == engine.load(CATALOG_FILES[0]).digest
+
+
+def broken(tmp_path, old: str, new: str) -> Path:
+    src = (Path(engine.__file__).parent / "scenarios" / "realloc-file.toml").read_text()
+    assert old in src
+    path = tmp_path / "broken.toml"
+    path.write_text(src.replace(old, new, 1))
+    return path
+
+
+def test_unknown_program_names_file_field_and_line(tmp_path):
+    path = broken(tmp_path, 'program = "mmap_region"', 'program = "mmap_regoin"')
+    with pytest.raises(ScenarioError) as e:
+        engine.load(path)
+    text = str(e.value)
+    assert str(path) in text and "threads.1.program" in text and "mmap_regoin" in text
+    line = path.read_text().splitlines().index('program = "mmap_regoin"') + 1
+    assert f"(line {line})" in text
+
+
+def test_bad_toml_names_the_line(tmp_path):
+    path = broken(tmp_path, "version = 1", "version = = 1")
+    with pytest.raises(ScenarioError, match=r"broken.toml: invalid TOML: .*line 3"):
+        engine.load(path)
+
+
+def test_missing_variant_in_expect_is_named(tmp_path):
+    path = broken(tmp_path, '"v4.8-no-pmd-recheck" = {}\n', "")
+    with pytest.raises(ScenarioError, match="missing.*v4.8-no-pmd-recheck"):
+        engine.load(path)
+
+
+def test_thread_id_must_be_one_letter(tmp_path):
+    path = broken(tmp_path, 'id = "A"', 'id = "AA"')
+    with pytest.raises(ScenarioError, match="threads.1.id.*one letter"):
+        engine.load(path)
+
+
+def test_unknown_field_is_rejected(tmp_path):
+    path = broken(tmp_path, "quarantine = false", "quarantine = false\nquarantin = true")
+    with pytest.raises(ScenarioError, match="options.quarantin"):
+        engine.load(path)
+
+
+def test_duplicate_ids_in_a_folder_name_both_files(tmp_path):
+    src = CATALOG_FILES[0].read_text()
+    (tmp_path / "a.toml").write_text(src)
+    (tmp_path / "b.toml").write_text(src)
+    with pytest.raises(ScenarioError, match="b.toml.*already used by.*a.toml"):
+        engine.load_dir(tmp_path)
+
+
+def test_unknown_variant_is_an_error():
+    with pytest.raises(engine.VariantError, match="unknown variant 'v9'"):
+        engine.variant("v9")

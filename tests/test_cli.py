@@ -1,0 +1,86 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import main
+
+
+def mmlock(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True)
+
+
+def test_list_names_every_scenario(capsys, scenarios):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert all(sid in out for sid in scenarios)
+
+
+def test_list_json(capsys, scenarios):
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} == set(scenarios)
+
+
+def test_show_prints_the_report_and_the_reused_object(capsys):
+    assert main(["show", "realloc-file", "--variant", "v1-pointer-check", "--schedule", "K16A10C2K9"]) == 0
+    out = capsys.readouterr().out
+    assert "VIOLATION null-deref at step 37 (K)" in out
+    assert "vma=0xffff8800a1c4e000(gen 1, now gen 2)" in out
+    assert "would have been caught by: hugepage_vma_check()" in out
+
+
+def test_show_json_has_the_documented_shape(capsys):
+    assert main(["show", "realloc-file", "-v", "v1-pointer-check", "-s", "K16A10C2K9", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"scenario", "variant", "schedule", "steps", "threads", "enabled", "violations"}
+    assert data["schedule"] == "K16A10C2K9" and data["steps"] == 37 and data["enabled"] == []
+    assert set(data["threads"][0]) >= {"id", "name", "status", "function", "line", "waiting_for", "result"}
+    assert data["violations"][0]["kind"] == "null-deref" and data["violations"][0]["thread"] == "K"
+
+
+def test_show_accepts_a_file_path(capsys, scenarios):
+    assert main(["show", str(scenarios["exit"].path)]) == 0
+    assert "The process exits" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["show", "nope"], "no scenario 'nope' in the catalog"),
+    (["show", "exit", "-v", "v9"], "unknown variant 'v9'"),
+    (["show", "exit", "-s", "KQ"], "is not a thread id"),
+    (["show", "exit", "-s", "K99"], "step 19: thread K (khugepaged) is blocked"),
+    (["show", "/no/such.toml"], "cannot read the file"),
+    (["explore", "exit", "--goal", "fire"], "not valid"),
+    (["explore", "exit", "--max-states", "0"], "--max-states must be at least 1"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_sentence(args, message):
+    result = mmlock(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_reports_each_file(tmp_path, scenarios):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("id = 3\n")
+    result = mmlock("check", str(scenarios["exit"].path), str(bad))
+    assert result.returncode == 2
+    assert "exit.toml: ok" in result.stdout and "bad.toml: id (line 1)" in result.stderr
+
+
+def test_check_passes_the_catalog(scenarios):
+    assert mmlock("check", *[str(s.path) for s in scenarios.values()]).returncode == 0
+
+
+def test_explore_finds_the_fewest_preemption_counterexample(capsys):
+    assert main(["explore", "realloc-file", "-v", "v1-pointer-check", "--goal", "null-deref", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "violation" and data["schedule"] == "K16A10C2K9"
+    assert data["preemptions"] == 0 and data["shortest_steps"] == 35 and data["steps"] == 37
+
+
+def test_explore_proves_v48_safe(capsys):
+    assert main(["explore", "realloc-file", "-v", "v4.8"]) == 0
+    out = capsys.readouterr().out
+    assert "safe" in out and "states" in out
