@@ -1,0 +1,230 @@
+"""Searches for the web: worker processes, a bound on searches in flight, a time budget,
+and a cache of complete answers.
+
+A search can take seconds, so it runs in a worker process (spawned, two by default) and a
+request that steps the player never waits behind one. At most ``max_in_flight`` searches
+run or queue at once; one more is refused with :class:`Busy` (the API answers 503 with
+Retry-After). The clock lives here, in the worker: the engine gets ``out_of_time`` and
+stops within its budget, so a search whose requester went away (the page's Cancel aborts
+the request) still ends on its own. Answers that do not depend on the clock (every answer
+except a time-bound "incomplete") are kept in a bounded LRU keyed by the scenario digest,
+the variant, the goal and the bounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+import engine
+from engine.checks import ChecksTable, combine, explain, why_checks
+from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal
+
+MAX_STATES_LIMIT = 1_000_000
+MAX_PREEMPTIONS_LIMIT = 64
+BUDGET_SECONDS = 10.0
+RETRY_AFTER_SECONDS = 5
+
+
+class Busy(Exception):
+    """Every search slot is taken, or the worker pool had to be restarted; try again."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The limits of one search, checked at construction so every Bounds is usable."""
+
+    max_states: int = DEFAULT_MAX_STATES
+    max_preemptions: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_states <= MAX_STATES_LIMIT:
+            raise ValueError(f"max_states must be from 1 to {MAX_STATES_LIMIT}, got {self.max_states}")
+        if self.max_preemptions is not None and not 0 <= self.max_preemptions <= MAX_PREEMPTIONS_LIMIT:
+            raise ValueError(f"max_preemptions must be from 0 to {MAX_PREEMPTIONS_LIMIT}, "
+                             f"got {self.max_preemptions}")
+
+
+def parse_bounds(max_states: str | None, max_preemptions: str | None) -> Bounds:
+    """Bounds from query text ("" or None keeps the default); ValueError names the field."""
+    def number(name: str, text: str | None) -> int | None:
+        if text is None or text.strip() == "":
+            return None
+        if not text.strip().isdigit():
+            raise ValueError(f"{name} must be a whole number, got {text!r}")
+        return int(text)
+
+    states = number("max_states", max_states)
+    return Bounds(DEFAULT_MAX_STATES if states is None else states,
+                  number("max_preemptions", max_preemptions))
+
+
+def _deadline(seconds: float) -> Callable[[], bool]:
+    end = time.monotonic() + seconds
+    return lambda: time.monotonic() > end
+
+
+def explore_job(scenario: engine.Scenario, variant_id: str, goal: str, bounds: Bounds,
+                budget: float) -> dict[str, Any]:
+    """Run in a worker: the explore JSON for one search, timed by the worker's clock."""
+    started = time.monotonic()
+    found = explore(EngineModel(scenario.initial(variant_id)), parse_goal(goal),
+                    max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
+                    out_of_time=_deadline(budget))
+    return explain(found, scenario, variant_id, time.monotonic() - started)
+
+
+def checks_job(scenario: engine.Scenario, max_states: int, budget: float) -> ChecksTable:
+    """Run in a worker: the why-checks table of one scenario."""
+    return why_checks({scenario.id: scenario}, max_states=max_states, out_of_time=_deadline(budget))
+
+
+def _is_clock_free_explore(answer: dict[str, Any]) -> bool:
+    return answer["bound"] != "time"
+
+
+def _is_clock_free_checks(table: ChecksTable) -> bool:
+    return all(c.bound != "time" for c in table.cells)
+
+
+class _Lru:
+    """A bounded mapping that forgets the least recently used entry; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class Searches:
+    """The app's search service: a lazily started spawn-context process pool, the bound on
+    searches in flight, and the cache of answers."""
+
+    def __init__(self, *, workers: int = 2, max_in_flight: int = 4,
+                 budget: float = BUDGET_SECONDS, cache_size: int = 512) -> None:
+        self.workers = workers
+        self.max_in_flight = max_in_flight
+        self.budget = budget
+        self.cache = _Lru(cache_size)
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (they finish the searches they are running first)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def try_acquire(self) -> None:
+        """Take one of the ``max_in_flight`` search slots, or raise Busy."""
+        with self._lock:
+            if self._in_flight >= self.max_in_flight:
+                raise Busy(f"{self._in_flight} searches are already running, the most this server "
+                           f"runs at once; try again in {RETRY_AFTER_SECONDS} s")
+            self._in_flight += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    async def _run_all(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+        """Run ``calls`` in the workers under one slot, which is freed when the last of them
+        ends, not when the request does: an aborted request leaves its search counted until
+        the worker stops it at its time budget."""
+        self.try_acquire()
+        futures: list[Future[Any]] = []
+        try:
+            pool = self._executor()
+            futures = [pool.submit(fn, *args) for fn, args in calls]
+        except BrokenProcessPool:
+            for f in futures:
+                f.cancel()
+            self.release()
+            self._reset()
+            raise Busy("the search workers were restarted; try again") from None
+        remaining = [len(futures)]
+        count_lock = threading.Lock()
+
+        def one_done(_: Future[Any]) -> None:
+            with count_lock:
+                remaining[0] -= 1
+                is_last = remaining[0] == 0
+            if is_last:
+                self.release()
+
+        for f in futures:
+            f.add_done_callback(one_done)
+        try:
+            return await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        except BrokenProcessPool:
+            self._reset()
+            raise Busy("a search worker stopped unexpectedly; the workers were restarted, "
+                       "try again") from None
+
+    def _reset(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def explore(self, scenario: engine.Scenario, variant_id: str, goal: str,
+                      bounds: Bounds) -> tuple[dict[str, Any], bool]:
+        """The explore JSON and whether it came from the cache; raises Busy when full.
+        ``goal`` must already parse (parse_goal) and ``variant_id`` exist."""
+        key = ("explore", scenario.digest, variant_id, str(parse_goal(goal)), bounds)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit, True
+        (answer,) = await self._run_all([(explore_job, (scenario, variant_id, key[3], bounds,
+                                                        self.budget))])
+        if _is_clock_free_explore(answer):
+            self.cache.put(key, answer)
+        return answer, False
+
+    async def checks(self, scenarios: dict[str, engine.Scenario],
+                     max_states: int = DEFAULT_MAX_STATES) -> ChecksTable:
+        """The why-checks table over ``scenarios``, one worker job per uncached scenario,
+        all under one search slot; raises Busy when full."""
+        tables: dict[str, ChecksTable] = {}
+        for sid, s in scenarios.items():
+            hit = self.cache.get(("checks", s.digest, max_states))
+            if hit is not None:
+                tables[sid] = hit
+        missing = [s for sid, s in scenarios.items() if sid not in tables]
+        if missing:
+            computed = await self._run_all([(checks_job, (s, max_states, self.budget)) for s in missing])
+            for s, table in zip(missing, computed):
+                if _is_clock_free_checks(table):
+                    self.cache.put(("checks", s.digest, max_states), table)
+                tables[s.id] = table
+        return combine([tables[sid] for sid in scenarios])
