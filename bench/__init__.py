@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): engine replay, web step latency and throughput, explorer."""

@@ -1,0 +1,7 @@
+"""Run every benchmark in turn: `python -m bench` (what `make bench` calls)."""
+
+import importlib
+
+for name in ("bench.engine", "bench.web", "bench.explore"):
+    print()
+    importlib.import_module(name).main()
