@@ -430,7 +430,7 @@ def address_space(run: Run) -> AddressSpace:
     ticks = []
     last_x = -1000.0
     for p in points:
-        if xs[p] - last_x >= 170:
+        if xs[p] - last_x >= 250:
             ticks.append(Tick(xs[p], hexaddr(p)))
             last_x = xs[p]
     desc = "; ".join(f"{c.range} {c.kind}, object {c.obj_addr} gen {c.gen}" for c in cards) or "no VMAs"
@@ -649,7 +649,7 @@ class Timeline:
 
 
 LANE_HEIGHT = 44
-LEFT = 120
+LEFT = 150
 
 
 def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
@@ -806,6 +806,7 @@ class Player:
     end_href: str
     compare_href: str
     narration: str
+    narration_text: str
     title: str
     controls: list[Control]
     threads: list[ThreadView]
@@ -841,6 +842,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
         end_href=run_to_href(scenario, variant_id, tids, "end") if engine.enabled(state) else "",
         compare_href=compare_href(scenario, variant_id, _other_variant(variant_id), tids),
         narration=f"Step {len(tids)}: {engine.narrate(state)}" if tids else engine.narrate(state),
+        narration_text=engine.narrate(state),
         title=f"{scenario.spec.title} · {variant_id} · step {len(tids)}",
         controls=controls(scenario, variant_id, run), threads=thread_views(state, prev, tids[-1] if tids else None),
         locks=lock_views(state, prev), locks_changed=prev is not None and prev.locks != state.locks,

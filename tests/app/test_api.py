@@ -1,0 +1,91 @@
+import random
+
+from app import views
+import engine
+from tests.app.conftest import NULL_DEREF_RUN, SCENARIO, V1
+
+
+def test_list_scenarios_gives_ids_digests_and_expectations(client):
+    data = client.get("/api/scenarios").json()
+    assert {d["id"] for d in data} == set(engine.catalog())
+    assert all(set(d["expect"]) == set(engine.VARIANT_IDS) for d in data)
+
+
+def test_get_scenario_includes_the_spec(client, digest):
+    data = client.get(f"/api/scenarios/{SCENARIO}").json()
+    assert data["digest"] == digest and data["spec"]["id"] == SCENARIO
+
+
+def test_replay_returns_the_show_json(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "C2K3AK18A9K2"})
+    data = r.json()
+    assert set(data) == {"scenario", "variant", "schedule", "steps", "threads", "enabled", "violations"}
+    assert data["steps"] == 35 and data["enabled"] == []
+    assert data["violations"][0]["kind"] == "null-deref" and data["violations"][0]["step"] == 35
+    assert set(data["threads"][0]) == {"id", "name", "status", "function", "line", "waiting_for", "result"}
+
+
+def test_replay_json_is_the_same_dict_the_cli_prints(client):
+    s = engine.catalog()[SCENARIO]
+    run = engine.replay(s.initial(V1), engine.parse_schedule("C2K3A"))
+    data = views.replay_json(s, V1, run)
+    a = next(t for t in data["threads"] if t["id"] == "A")
+    assert a["status"] == "blocked" and a["waiting_for"] == "mmap_sem (write)"
+
+
+def test_unknown_scenario_is_404(client):
+    r = client.get("/api/scenarios/nope/replay", params={"v": V1})
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    assert client.get("/api/scenarios/nope").status_code == 404
+
+
+def test_unknown_variant_is_400_naming_the_variants(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": "v9"})
+    assert r.status_code == 400 and "v4.8" in r.json()["detail"]
+
+
+def test_malformed_schedule_is_400(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "K0"})
+    assert r.status_code == 400 and "count" in r.json()["detail"]
+
+
+def test_schedule_over_the_step_limit_is_400(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "K2001"})
+    assert r.status_code == 400 and "2000 steps" in r.json()["detail"]
+
+
+def test_schedule_over_the_length_limit_is_422_naming_the_field(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "KA" * 2001})
+    assert r.status_code in (414, 422)
+
+
+def test_unreplayable_schedule_names_the_step_and_the_threads_that_could_run(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "C3"})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail["step"] == 3 and detail["enabled"] == ["A", "K"] and detail["prefix"] == "C2"
+
+
+def test_old_digest_is_409(client):
+    r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "h": "0000000000"})
+    assert r.status_code == 409 and "current version" in r.json()["detail"]
+
+
+def test_missing_variant_is_422(client):
+    assert client.get(f"/api/scenarios/{SCENARIO}/replay").status_code == 422
+
+
+def test_fuzzed_query_strings_never_give_a_500(client):
+    rng = random.Random(1)
+    alphabet = "KACBZ0123456789%&=?-_ \x00é"
+    paths = [f"/s/{SCENARIO}", f"/s/{SCENARIO}/run", f"/s/{SCENARIO}/compare", f"/api/scenarios/{SCENARIO}/replay"]
+    keys = ["v", "run", "h", "a", "b", "t", "to"]
+    values = [V1, "v4.8", "", NULL_DEREF_RUN, "lock", "end", "block", "K"]
+    for _ in range(300):
+        params = {}
+        for _ in range(rng.randint(0, 4)):
+            key = rng.choice(keys)
+            params[key] = rng.choice(values) if rng.random() < 0.5 else "".join(
+                rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        r = client.get(rng.choice(paths), params=params)
+        assert r.status_code < 500, (r.request.url, r.text[:200])

@@ -1,0 +1,158 @@
+import engine
+from app import views
+from tests.app.conftest import HX, NULL_DEREF_RUN, SCENARIO, V1
+
+
+def test_catalog_lists_every_scenario_with_verdict_badges(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.template.name == "catalog.html"
+    cards = r.context["cards"]
+    assert {c.id for c in cards} == set(engine.catalog())
+    card = next(c for c in cards if c.id == SCENARIO)
+    assert [v.id for v in card.variants] == list(engine.VARIANT_IDS)
+    assert "seed" not in card.seed or card.seed
+    assert "expected:" in r.text
+
+
+def test_player_page_shows_the_null_deref_report_and_its_check(client, digest):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run={NULL_DEREF_RUN}&h={digest}")
+    assert r.status_code == 200
+    assert r.template.name == "player.html"
+    p = r.context["p"]
+    assert p.steps == 35 and p.schedule == NULL_DEREF_RUN
+    assert p.violation.kind == "null-deref" and p.violation.step == 35
+    assert "NULL pointer dereference" in p.violation.report
+    assert "hugepage_vma_check" in p.violation.check
+    assert all(not c.enabled for c in p.controls)
+    assert p.back_href == views.player_href(engine.catalog()[SCENARIO], V1, engine.parse_schedule("C2K3AK18A9K"))
+
+
+def test_player_shows_the_reused_slab_object_with_its_new_generation(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run={NULL_DEREF_RUN}")
+    p = r.context["p"]
+    reused = [c for c in p.space.cards if c.gen == 2]
+    assert reused and reused[0].was.endswith("anon") and "file" in reused[0].kind
+    vma = next(l for l in p.threads[-1].frames[0].locals if l.name == "vma")
+    assert vma.chip.stale and "now gen 2" in vma.chip.note
+
+
+def test_step_links_are_canonical_and_add_one_step(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=CC")
+    p = r.context["p"]
+    step_k = next(c for c in p.controls if c.tid == "K")
+    assert step_k.enabled and "run=C2K&" in step_k.href
+    assert p.controls[0].key == p.controls[0].tid.lower()
+
+
+def test_blocked_thread_says_whom_it_waits_behind(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=C2K3A")
+    a = next(t for t in r.context["p"].threads if t.tid == "A")
+    assert a.status == "blocked"
+    assert a.status_text == "waiting for mmap_sem (write): queued behind K (holds it for read)"
+
+
+def test_htmx_request_gets_the_stage_fragment_and_plain_request_the_page(client):
+    url = f"/s/{SCENARIO}?v={V1}&run=C"
+    frag = client.get(url, headers=HX)
+    assert frag.template.name == "player.html" and frag.template.block == "stage"
+    assert frag.text.lstrip().startswith('<section id="stage"') and "<html" not in frag.text
+    page = client.get(url)
+    assert "<html" in page.text and 'id="stage"' in page.text
+    for r in (frag, page):
+        assert "HX-Request" in r.headers["vary"]
+
+
+def test_history_restore_request_gets_the_full_page(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=C", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in r.text and not hasattr(r.template, "block")
+
+
+def test_old_digest_opens_a_page_offering_the_current_version(client, digest):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=C2&h=0000000000")
+    assert r.status_code == 409
+    assert r.template.name == "stale.html"
+    assert f"h={digest}" in r.context["current_href"] and "run=C2" in r.context["current_href"]
+    assert "older version" in r.text
+
+
+def test_invalid_schedule_shows_the_longest_valid_prefix_with_the_reason(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=C3")
+    assert r.status_code == 400
+    p = r.context["p"]
+    assert p.schedule == "C2" and "step 3" in p.problem and "finished" in p.problem
+    assert "longest valid prefix" in r.text
+
+
+def test_invalid_schedule_is_still_swapped_by_htmx_as_a_fragment(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=Z", headers=HX)
+    assert r.status_code == 400 and r.template.block == "stage"
+    assert "not a thread id" in r.context["p"].problem
+
+
+def test_unknown_scenario_and_variant_pages_name_the_problem(client):
+    r = client.get("/s/nope")
+    assert r.status_code == 404 and r.template.name == "error.html" and "nope" in r.context["message"]
+    r = client.get(f"/s/{SCENARIO}?v=v9&run=C2")
+    assert r.status_code == 404 and "'v9'" in r.context["message"]
+    assert all("run=C2" in href for _, href in r.context["links"])
+
+
+def test_variant_switch_keeps_the_schedule(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=C2K")
+    hrefs = [v.href for v in r.context["p"].variants]
+    assert all("run=C2K" in h for h in hrefs) and len(hrefs) == len(engine.VARIANT_IDS)
+
+
+def test_run_to_next_lock_operation_redirects_to_the_longer_run(client):
+    r = client.get(f"/s/{SCENARIO}/run?v={V1}&run=C2&t=K&to=lock", follow_redirects=False)
+    assert r.status_code == 303
+    assert "run=C2K&" in r.headers["location"]
+
+
+def test_run_to_end_stays_bounded_and_lands_on_a_state_where_nothing_runs(client):
+    r = client.get(f"/s/{SCENARIO}/run?v={V1}&to=end")
+    assert r.status_code == 200
+    assert not any(c.enabled for c in r.context["p"].controls) or r.context["p"].steps == 200
+
+
+def test_run_to_for_htmx_returns_the_fragment_and_pushes_the_canonical_url(client):
+    r = client.get(f"/s/{SCENARIO}/run?v={V1}&run=C2&t=K&to=block", headers=HX)
+    assert r.template.block == "stage"
+    assert r.headers["HX-Push-Url"].startswith(f"/s/{SCENARIO}?v={V1}&run=C2K")
+
+
+def test_compare_marks_the_first_step_where_the_variants_differ(client):
+    r = client.get(f"/s/{SCENARIO}/compare?a={V1}&b=v4.8&run={NULL_DEREF_RUN}")
+    assert r.template.name == "compare.html"
+    c = r.context["c"]
+    assert c.first_difference is not None
+    assert [row.step for row in c.rows if row.first] == [c.first_difference]
+    assert c.a.violation is not None and c.a.violation.kind == "null-deref"
+    assert c.b.problem and "stops being valid" in c.b.problem
+
+
+def test_security_headers_are_on_every_response(client):
+    for url in ("/", f"/s/{SCENARIO}", "/api/scenarios", "/static/app.css"):
+        h = client.get(url).headers
+        assert "default-src 'self'" in h["content-security-policy"]
+        assert "unsafe-inline" not in h["content-security-policy"]
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["referrer-policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_scripts_or_styles(client):
+    text = client.get(f"/s/{SCENARIO}?v={V1}&run={NULL_DEREF_RUN}").text
+    assert "<script>" not in text and " style=" not in text and "<style" not in text
+    assert "includeIndicatorStyles" in text
+
+
+def test_over_long_query_is_refused_with_a_clear_message(client):
+    r = client.get(f"/s/{SCENARIO}?run={'K' * 5000}")
+    assert r.status_code == 414 and "longer than" in r.text
+
+
+def test_api_docs_page_lists_the_endpoints(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "/api/scenarios/{scenario_id}/replay" in r.text
+    assert client.get("/openapi.json").status_code == 200
