@@ -10,7 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
 from app.replays import ReplayCache
-from app.routes import api, pages
+from app.routes import api, explore, pages
+from app.search import Searches
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_QUERY = 4096
@@ -60,7 +61,9 @@ def create_app(scenario_dir: Path | None = None) -> FastAPI:
                   description="Step through Linux mm locking races one kernel line at a time.")
     app.state.scenarios = scenarios
     app.state.replays = ReplayCache()
+    app.state.searches = Searches()
     app.include_router(api.router)
+    app.include_router(explore.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard)

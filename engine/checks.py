@@ -32,10 +32,11 @@ def _never() -> bool:
     return False
 
 
-def run_link(scenario: Scenario, variant_id: str, schedule: str, **extra: str) -> str:
-    """The player link (relative to the server root) for ``schedule`` on this scenario;
-    the digest makes the link recognisably old once the scenario or its programs change."""
-    query = {"v": variant_id, "run": schedule, "h": scenario.digest, **extra}
+def run_link(scenario: Scenario, variant_id: str, schedule: str) -> str:
+    """The player link (relative to the server root) for ``schedule`` on this scenario, in
+    the player's own form (no ``run`` at step 0); the digest makes the link recognisably
+    old once the scenario or its programs change."""
+    query = {"v": variant_id, **({"run": schedule} if schedule else {}), "h": scenario.digest}
     return f"/s/{scenario.id}?{urlencode(query)}"
 
 
@@ -200,8 +201,8 @@ def explain(exploration: Exploration, scenario: Scenario, variant_id: str,
     """The explorer's answer as the JSON the API, the pages and ``mmlock explore`` share.
 
     ``seconds`` is measured by the caller (the engine has no clock). ``link`` opens the
-    counterexample at step 0 with the schedule as the plan to step through; ``run_link``
-    opens it at its last step, where the report is. An EngineModel search's violation is
+    counterexample at its last step, where the report is; ``start_link`` opens the same
+    scenario and variant at step 0, to step through ``schedule`` from the start. An EngineModel search's violation is
     an engine Violation, so it has the step, thread and message."""
     found = exploration.violation if exploration.is_found else None
     schedule = format_schedule(exploration.schedule) if exploration.is_found else None
@@ -221,6 +222,6 @@ def explain(exploration: Exploration, scenario: Scenario, variant_id: str,
         "violation": None if found is None else {
             "kind": found.kind, "object": found.object, "step": found.step,
             "thread": found.thread, "message": found.message},
-        "link": None if schedule is None else run_link(scenario, variant_id, "", plan=schedule),
-        "run_link": None if schedule is None else run_link(scenario, variant_id, schedule),
+        "link": None if schedule is None else run_link(scenario, variant_id, schedule),
+        "start_link": None if schedule is None else run_link(scenario, variant_id, ""),
     }

@@ -13,7 +13,7 @@ import pytest
 
 import engine
 from engine.checks import (
-    BASELINE, ChecksTable, combine, explain, reach, run_link, violation_keys, why_checks,
+    BASELINE, ChecksTable, combine, explain, reach, violation_keys, why_checks,
 )
 from engine.explore import EngineModel, explore, parse_goal
 
@@ -147,7 +147,7 @@ def test_violation_keys_keep_a_bare_kind_only_when_no_key_names_its_object():
     assert violation_keys(found) == {"use-after-free:page-table", "bug-on"}
 
 
-def test_explain_a_counterexample_gives_the_schedule_its_report_and_a_step_zero_link():
+def test_explain_a_counterexample_gives_the_schedule_its_report_a_link_to_it_and_one_to_step_zero():
     scenario = CATALOG["realloc-file"]
     answer = explore(EngineModel(scenario.initial("v1-pointer-check")), parse_goal("any"))
     doc = explain(answer, scenario, "v1-pointer-check", seconds=0.01234)
@@ -157,8 +157,8 @@ def test_explain_a_counterexample_gives_the_schedule_its_report_and_a_step_zero_
     assert doc["shortest_steps"] <= doc["steps"]
     assert set(doc["violation"]) == {"kind", "object", "step", "thread", "message"}
     assert doc["violation"]["step"] == doc["steps"]
-    assert doc["link"] == run_link(scenario, "v1-pointer-check", "", plan=doc["schedule"])
-    assert doc["run_link"] == run_link(scenario, "v1-pointer-check", doc["schedule"])
+    assert doc["link"] == f"/s/realloc-file?v=v1-pointer-check&run={doc['schedule']}&h={scenario.digest}"
+    assert doc["start_link"] == f"/s/realloc-file?v=v1-pointer-check&h={scenario.digest}"
 
 
 def test_explain_a_proof_has_counts_and_no_schedule():
@@ -167,4 +167,5 @@ def test_explain_a_proof_has_counts_and_no_schedule():
     doc = explain(answer, scenario, BASELINE, seconds=0.5)
     assert (doc["verdict"], doc["bound"], doc["schedule"], doc["link"], doc["violation"]) == (
         "safe", None, None, None, None)
+    assert doc["start_link"] is None
     assert doc["states"] == answer.states and doc["transitions"] == answer.transitions
