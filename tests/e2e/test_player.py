@@ -26,7 +26,7 @@ def test_keyboard_play_reaches_the_null_deref_through_the_pointer_check(browser,
     assert page.locator(".violation-report h2").inner_text().startswith("⚠ null-deref at step 37")
     assert "NULL pointer dereference" in page.locator("pre.report").inner_text()
     assert f"run={THROUGH_POINTER_CHECK}" in page.url
-    assert "null-deref" in page.locator("#narration").inner_text() or "NULL" in page.locator("#narration").inner_text()
+    page.wait_for_function("document.getElementById('narration').textContent.includes('dereferences NULL')")
     page.screenshot(path=str(artifacts / "player-1280x720.png"), caret="initial")
     page.screenshot(path=str(artifacts / "player-1280-full.png"), full_page=True, caret="initial")
 
