@@ -103,6 +103,9 @@ class _Lru:
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
             if key not in self._items:

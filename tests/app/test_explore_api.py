@@ -1,0 +1,242 @@
+"""The explorer's routes: JSON shape, every 4xx, the cache, a full server, the pages.
+
+One app for the module, with its own worker pool, closed at the end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+import engine
+from app.main import create_app
+from app.search import RETRY_AFTER_SECONDS, Searches
+
+SCENARIO = "realloc-file"
+V1 = "v1-pointer-check"
+EXPLORE = f"/api/scenarios/{SCENARIO}/explore"
+HX = {"HX-Request": "true"}
+KEYS = {"scenario", "variant", "goal", "verdict", "bound", "states", "transitions", "seconds", "schedule",
+        "steps", "preemptions", "shortest_steps", "violation", "link", "start_link"}
+
+
+@pytest.fixture(scope="module")
+def app():
+    application = create_app()
+    yield application
+    application.state.searches.close()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def digest():
+    return engine.catalog()[SCENARIO].digest
+
+
+@contextmanager
+def every_slot_taken(searches: Searches):
+    for _ in range(searches.max_in_flight):
+        searches.try_acquire()
+    try:
+        yield
+    finally:
+        for _ in range(searches.max_in_flight):
+            searches.release()
+
+
+@contextmanager
+def searches_of(app, replacement: Searches):
+    original = app.state.searches
+    app.state.searches = replacement
+    try:
+        yield replacement
+    finally:
+        app.state.searches = original
+        replacement.close()
+
+
+def test_explore_returns_the_fewest_preemption_counterexample_with_links(client, digest):
+    r = client.get(EXPLORE, params={"v": V1})
+    assert r.status_code == 200
+    data = r.json()
+    assert set(data) == KEYS
+    assert (data["verdict"], data["bound"], data["goal"]) == ("violation", None, "any")
+    assert data["steps"] == len(engine.parse_schedule(data["schedule"]))
+    assert set(data["violation"]) == {"kind", "object", "step", "thread", "message"}
+    assert data["violation"]["step"] == data["steps"]
+    assert data["link"] == f"/s/{SCENARIO}?v={V1}&run={data['schedule']}&h={digest}"
+    assert data["start_link"] == f"/s/{SCENARIO}?v={V1}&h={digest}"
+    final = engine.replay(engine.catalog()[SCENARIO].initial(V1), engine.parse_schedule(data["schedule"])).final
+    assert final.violation.kind == data["violation"]["kind"]
+
+
+def test_explore_proves_v4_8_safe_with_counts_and_no_schedule(client):
+    data = client.get(EXPLORE, params={"v": "v4.8", "goal": "any"}).json()
+    assert (data["verdict"], data["bound"], data["schedule"], data["link"], data["violation"]) == (
+        "safe", None, None, None, None)
+    assert data["states"] > 1 and data["transitions"] >= data["states"] - 1 and data["seconds"] >= 0
+
+
+def test_explore_with_a_goal_finds_that_kind(client):
+    data = client.get(EXPLORE, params={"v": V1, "goal": "null-deref"}).json()
+    assert data["verdict"] == "violation" and data["violation"]["kind"] == "null-deref"
+
+
+def test_a_repeated_search_is_answered_from_the_cache(client):
+    params = {"v": V1, "goal": "rwsem-imbalance", "max_states": "150000"}
+    first = client.get(EXPLORE, params=params)
+    second = client.get(EXPLORE, params=params)
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert first.json() == second.json()
+
+
+def test_a_search_stopped_by_max_states_is_incomplete_and_names_the_bound(client):
+    data = client.get(EXPLORE, params={"v": "v4.8", "max_states": "5"}).json()
+    assert (data["verdict"], data["bound"], data["schedule"]) == ("incomplete", "max-states", None)
+    assert data["states"] == 5
+
+
+def test_a_search_out_of_time_is_incomplete_and_not_cached(app, client):
+    with searches_of(app, Searches(budget=-1.0)) as searches:
+        params = {"v": "v4.8", "max_states": "123456"}
+        first = client.get(EXPLORE, params=params)
+        second = client.get(EXPLORE, params=params)
+        assert (first.json()["verdict"], first.json()["bound"]) == ("incomplete", "time")
+        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "miss")
+        assert len(searches.cache) == 0
+
+
+@pytest.mark.parametrize("path, params, status, words", [
+    ("/api/scenarios/no-such/explore", {}, 404, "unknown scenario 'no-such'"),
+    (EXPLORE, {"v": "v9"}, 400, "unknown variant 'v9'"),
+    (EXPLORE, {"goal": "crash"}, 400, "The goal 'crash' is not valid: unknown violation kind"),
+    (EXPLORE, {"goal": "use-after-free:inode"}, 400, "unknown object 'inode'"),
+    (EXPLORE, {"goal": "SCAN_lower"}, 400, "is not a scan code"),
+    (EXPLORE, {"max_states": "0"}, 400, "max_states must be from 1 to"),
+    (EXPLORE, {"max_states": "lots"}, 400, "max_states must be a whole number, got 'lots'"),
+    (EXPLORE, {"max_states": "99999999"}, 400, "max_states must be from 1 to 1000000"),
+    (EXPLORE, {"max_preemptions": "-1"}, 400, "max_preemptions must be a whole number"),
+    (EXPLORE, {"max_preemptions": "65"}, 400, "max_preemptions must be from 0 to 64"),
+    (EXPLORE, {"h": "0123456789"}, 409, "the link was made for version 0123456789"),
+    ("/api/scenarios/no-such/checks", {}, 404, "unknown scenario 'no-such'"),
+])
+def test_bad_requests_get_a_4xx_whose_message_names_the_problem(client, path, params, status, words):
+    r = client.get(path, params=params)
+    assert r.status_code == status
+    assert words in r.json()["detail"]
+
+
+def test_an_over_long_goal_is_refused_before_any_search(client):
+    r = client.get(EXPLORE, params={"goal": "x" * 65})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "goal"]
+
+
+def test_a_full_server_answers_503_with_retry_after(app, client):
+    with every_slot_taken(app.state.searches):
+        r = client.get(EXPLORE, params={"v": "v4.8-no-vma-null"})
+        checks = client.get("/api/checks")
+    assert r.status_code == 503 and checks.status_code == 503
+    assert r.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "searches are already running" in r.json()["detail"]
+
+
+def test_a_full_server_still_answers_cached_searches(app, client):
+    client.get(EXPLORE, params={"v": "v4.8-no-exit-test"})
+    with every_slot_taken(app.state.searches):
+        r = client.get(EXPLORE, params={"v": "v4.8-no-exit-test"})
+    assert (r.status_code, r.headers["X-Cache"]) == (200, "hit")
+
+
+def test_checks_api_lists_every_check_with_one_cell_per_scenario(client):
+    data = client.get("/api/checks").json()
+    assert [c["ablation"] for c in data["checks"]] == list(engine.ABLATIONS)
+    assert data["scenarios"] == list(engine.catalog())
+    for check in data["checks"]:
+        assert check["needed"] is True
+        assert [c["scenario"] for c in check["cells"]] == data["scenarios"]
+    no_range = next(c for c in data["checks"] if c["ablation"] == "v4.8-no-address-range")
+    cell = next(c for c in no_range["cells"] if c["scenario"] == "mremap-shrink")
+    assert cell["status"] == "needed"
+    assert cell["counterexamples"][0]["kind"] == "huge-pmd-outside-vma"
+
+
+def test_scenario_checks_api_says_when_no_check_is_needed_there(client):
+    data = client.get(f"/api/scenarios/{SCENARIO}/checks").json()
+    assert data["scenarios"] == [SCENARIO]
+    assert all(c["cells"][0]["status"] == "not needed here" and not c["needed"] for c in data["checks"])
+    assert all(c["verdict"].startswith("needed nowhere") for c in data["checks"])
+
+
+def test_explore_page_shows_the_verdict_counts_and_step_zero_link(client, digest):
+    r = client.get(f"/s/{SCENARIO}/explore", params={"v": V1, "goal": "any", "ask": "find"})
+    assert r.status_code == 200 and r.template.name == "explore.html"
+    x = r.context["x"]
+    assert x["headline"].startswith("Found a bad schedule:")
+    assert x["cli"] == f"mmlock explore {SCENARIO} --variant {V1} --goal any"
+    assert x["segments"][-1].href == x["answer"]["link"]
+    assert f'href="/s/{SCENARIO}?v={V1}&amp;h={digest}"' in r.text
+    assert "Step through it from step 0" in r.text and "states and" in r.text
+
+
+def test_prove_it_safe_words_the_same_search_as_a_proof(client):
+    proof = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8", "ask": "prove"}).context["x"]
+    search = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8", "ask": "find"}).context["x"]
+    assert proof["headline"].startswith("Proved safe within the model")
+    assert search["headline"].startswith("No bad schedule exists")
+    assert proof["answer"] == search["answer"]
+
+
+def test_explore_fragment_for_htmx_is_the_result_section_alone(client):
+    r = client.get(f"/s/{SCENARIO}/explore", params={"v": V1}, headers=HX)
+    assert r.template.block == "stage"
+    assert r.text.lstrip().startswith('<section id="explore-result"') and "<html" not in r.text
+
+
+def test_a_fragment_with_bad_input_swaps_in_with_200_and_names_the_problem(client):
+    r = client.get(f"/s/{SCENARIO}/explore", params={"v": V1, "goal": "crash"}, headers=HX)
+    assert r.status_code == 200 and "The goal &#39;crash&#39; is not valid" in r.text
+    page = client.get(f"/s/{SCENARIO}/explore", params={"v": V1, "goal": "crash"})
+    assert page.status_code == 400 and "<html" in page.text
+
+
+def test_a_busy_page_says_so_with_503_and_retry_after(app, client):
+    with every_slot_taken(app.state.searches):
+        page = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8-no-vma-check"})
+        fragment = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8-no-vma-check"}, headers=HX)
+    assert page.status_code == 503 and page.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert fragment.status_code == 200 and "The explorer is busy" in fragment.text
+
+
+def test_cancel_says_the_worker_stops_within_its_budget(client):
+    r = client.get(f"/s/{SCENARIO}/explore/cancel", headers=HX)
+    assert r.status_code == 200 and "within its 10 s budget" in r.text
+
+
+def test_checks_page_has_a_row_per_check_and_a_column_per_scenario(client):
+    r = client.get("/checks")
+    assert r.template.name == "checks.html"
+    assert [row["ablation"] for row in r.context["rows"]] == list(engine.ABLATIONS)
+    assert r.text.count('<tr class="needed">') == len(engine.ABLATIONS)
+    assert "not needed here" in r.text and "/s/mremap-shrink?v=v4.8-no-address-range&amp;run=" in r.text
+
+
+def test_scenario_checks_page_says_not_needed_here_for_each_check(client):
+    r = client.get(f"/s/{SCENARIO}/checks")
+    assert r.template.name == "checks_scenario.html"
+    assert r.text.count("not needed here") == len(engine.ABLATIONS)
+    assert client.get("/s/no-such/checks").status_code == 404
+
+
+def test_every_page_links_the_checks_table(client):
+    assert '<a href="/checks">Why each check</a>' in client.get("/").text
