@@ -222,8 +222,7 @@ def explore_cancel(request: Request, scenario_id: str) -> Response:
     """The player's Cancel: its request replaces the search's, so the browser stops
     waiting; the worker stops on its own at the search's time budget."""
     return render(request, "explore_cancelled.html",
-                  {"title": "Search cancelled", "budget": searches(request).budget,
-                   "scenario_id": scenario_id})
+                  {"title": "Search cancelled", "budget": searches(request).budget})
 
 
 def _checks_rows(table: ChecksTable) -> list[dict[str, Any]]:

@@ -39,6 +39,23 @@ def test_find_a_bad_schedule_then_step_through_it_to_the_report(browser, base_ur
     assert errors == []
 
 
+def test_cancel_stops_waiting_for_a_search(browser, base_url, artifacts):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    held = []
+    page.route("**/explore?**", lambda route: held.append(route))  # held: the search is still running
+    page.goto(f"{base_url}/s/{SCENARIO}?v={V1}")
+    assert not page.locator("#explore-progress").is_visible()
+    page.click("#find-bad")
+    page.wait_for_selector("#explore-progress", state="visible")
+    page.locator("#h-explore").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "explore-searching-1280x720.png"), caret="initial")
+    page.click("#explore-cancel")
+    page.wait_for_selector("#explore-result.cancelled")
+    assert "within its 10 s budget" in page.locator("#explore-result").inner_text()
+    assert not page.locator("#explore-progress").is_visible()
+    assert len(held) == 1
+
+
 def test_explore_page_and_checks_table_are_screenshot_at_projector_size(browser, base_url, artifacts):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{base_url}/s/mremap-shrink/explore?v=v4.8-no-address-range&goal=any&ask=find")
