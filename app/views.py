@@ -461,12 +461,25 @@ def slab_rows(state: State, prev: State | None) -> tuple[list[SlabRow], str]:
         rows.append(SlabRow(
             hexaddr(obj.addr), chip_colour(obj.addr), obj.state, obj.gen,
             (vma_text(obj.vma) + (" (stale contents)" if obj.state != ALLOCATED else "")) if obj.vma else "never used",
-            f"{obj.allocated.tid}: {obj.allocated.stack}" if obj.allocated else "",
-            f"{obj.freed.tid}: {obj.freed.stack}" if obj.freed else "",
-            ("next allocation" if pos == 0 else f"{pos + 1}th in line") if pos is not None else "",
+            _site(obj.allocated),
+            _site(obj.freed),
+            ("next allocation" if pos == 0 else f"{_ordinal(pos + 1)} in line") if pos is not None else "",
             prev is not None and before != obj))
     freelist = ", ".join(hexaddr(state.slab.get(i).addr) for i in state.slab.freelist) or "empty"
     return rows, freelist
+
+
+def _site(site) -> str:
+    """Who allocated or freed an object; tid "-" marks objects older than the scenario."""
+    if site is None:
+        return ""
+    who = "the process, before the scenario" if site.tid == "-" else site.tid
+    return f"{who}: {site.stack}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 # -- page tables --------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from app.main import create_app
 from app.replays import ReplayCache
 from app.views import player_href
 
-SCENARIO = "realloc-file"
-VARIANT = "v1-pointer-check"
+SCENARIO = "pmd-became-huge"
+VARIANT = "v4.8"
 COLD_SAMPLES = 30
 CLIENTS = 20
 STEPS_PER_CLIENT = 25
