@@ -1,3 +1,5 @@
+from playwright.sync_api import expect
+
 import engine
 
 SCENARIO = "realloc-file"
@@ -10,6 +12,15 @@ THROUGH_POINTER_CHECK = "K16A10C2K9"
 
 def _wait_step(page, n):
     page.wait_for_selector(f'#stage[data-step="{n}"]', timeout=10_000)
+
+
+def test_live_region_reads_the_step_after_a_keyboard_step(browser, base_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run=K16A10C2K8")
+    page.keyboard.press("k")
+    _wait_step(page, 37)
+    expect(page.locator("#narration")).to_contain_text("Step 37")
+    expect(page.locator("#narration")).to_contain_text("dereferences NULL vma->anon_vma")
 
 
 def test_keyboard_play_reaches_the_null_deref_through_the_pointer_check(browser, base_url, artifacts):
@@ -26,7 +37,6 @@ def test_keyboard_play_reaches_the_null_deref_through_the_pointer_check(browser,
     assert page.locator(".violation-report h2").inner_text().startswith("⚠ null-deref at step 37")
     assert "NULL pointer dereference" in page.locator("pre.report").inner_text()
     assert f"run={THROUGH_POINTER_CHECK}" in page.url
-    page.wait_for_function("document.getElementById('narration').textContent.includes('dereferences NULL')")
     page.screenshot(path=str(artifacts / "player-1280x720.png"), caret="initial")
     page.screenshot(path=str(artifacts / "player-1280-full.png"), full_page=True, caret="initial")
 
