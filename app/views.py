@@ -510,14 +510,6 @@ class PmdTableView:
     entries: list[PmdRow]
 
 
-def _page(state: State, pfn: int | None):
-    return next((p for p in state.pages if p.pfn == pfn), None)
-
-
-def _swap(state: State, slot: int | None) -> str:
-    return next((d for s, d in state.swap if s == slot), "")
-
-
 def page_tables(state: State) -> tuple[list[PmdTableView], list[str]]:
     tables = {t.pfn: t for t in state.pte_tables}
     targets = {a for a, _, _ in _targets(state)}
@@ -541,7 +533,7 @@ def page_tables(state: State) -> tuple[list[PmdTableView], list[str]]:
                     counts = (f"{c['present']} present ({c['young']} young, {c['writable']} writable), "
                               f"{c['swap']} swap, {c['none']} none of 512")
             elif entry.kind == HUGE:
-                page = _page(state, entry.target)
+                page = state.page(entry.target)
                 target = f"huge page pfn {hexaddr(entry.target)}"
                 if page is not None:
                     ptes = [PteRow(hexaddr(addr), "in huge page", "", "", data) for addr, data in page.data]
@@ -559,11 +551,11 @@ def page_tables(state: State) -> tuple[list[PmdTableView], list[str]]:
 def _pte_row(state: State, addr: int, pte) -> PteRow:
     flags = " ".join(f for f, on in (("writable", pte.writable), ("young", pte.young)) if on)
     if pte.kind == PRESENT:
-        page = _page(state, pte.page)
+        page = state.page(pte.page)
         data = page.at(addr) if page is not None else None
         return PteRow(hexaddr(addr), PRESENT, f"page pfn {hexaddr(pte.page)}", flags, f"“{data}”" if data else "")
     if pte.kind == SWAP:
-        return PteRow(hexaddr(addr), SWAP, f"swap slot {pte.swap}", "", f"“{_swap(state, pte.swap)}” (in swap)")
+        return PteRow(hexaddr(addr), SWAP, f"swap slot {pte.swap}", "", f"“{state.swap_data(pte.swap) or ''}” (in swap)")
     return PteRow(hexaddr(addr), NONE, "", "", "")
 
 
@@ -581,10 +573,10 @@ def user_memory(run: Run) -> list[MemoryRow]:
     for pt in first.pte_tables:
         for addr, pte in pt.ptes:
             if pte.kind == PRESENT:
-                page = _page(first, pte.page)
+                page = first.page(pte.page)
                 wrote[addr] = (page.at(addr) or "") if page else ""
             elif pte.kind == SWAP:
-                wrote[addr] = _swap(first, pte.swap)
+                wrote[addr] = first.swap_data(pte.swap) or ""
     live = [state.slab.get(i).vma for i in state.mm.vmas if state.slab.get(i).state == ALLOCATED]
     rows = []
     for addr, data in sorted(wrote.items()):
@@ -595,30 +587,11 @@ def user_memory(run: Run) -> list[MemoryRow]:
         if vma.file:
             rows.append(MemoryRow(hexaddr(addr), f"file {vma.file} (the process replaced the mapping)", False))
             continue
-        seen = _read(state, addr)
+        seen = state.read_user(addr) or ""
         lost = seen != data
         rows.append(MemoryRow(hexaddr(addr), f"“{seen}”" + (f" (the process wrote “{data}”: lost)" if lost else ""),
                               lost))
     return rows
-
-
-def _read(state: State, addr: int) -> str:
-    for pt in state.pmd_tables:
-        entry = pt.entry(addr)
-        if entry.kind == HUGE:
-            page = _page(state, entry.target)
-            return (page.at(addr) or "") if page else ""
-        if entry.kind == TABLE:
-            table = next((t for t in state.pte_tables if t.pfn == entry.target), None)
-            if table is None:
-                return ""
-            pte = table.pte(addr)
-            if pte.kind == PRESENT:
-                page = _page(state, pte.page)
-                return (page.at(addr) or "") if page else ""
-            if pte.kind == SWAP:
-                return _swap(state, pte.swap)
-    return ""
 
 
 # -- timeline ---------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
+from engine.state import State, enabled, step
+
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
 
@@ -411,24 +413,22 @@ class EngineModel:
     """The mm model as a :class:`Model`: the engine's own enabled() and step() from one
     initial state.  States compare without their history, so they are their own keys."""
 
-    start: Any
+    start: State
 
-    def initial(self) -> Any:
+    def initial(self) -> State:
         return self.start
 
-    def enabled(self, state: Any) -> Sequence[str]:
-        from engine.state import enabled
+    def enabled(self, state: State) -> Sequence[str]:
         return enabled(state)
 
-    def step(self, state: Any, tid: str) -> Any:
-        from engine.state import step
+    def step(self, state: State, tid: str) -> State:
         return step(state, tid)
 
-    def key(self, state: Any) -> Hashable:
+    def key(self, state: State) -> Hashable:
         return state
 
-    def violation(self, state: Any) -> ViolationLike | None:
+    def violation(self, state: State) -> ViolationLike | None:
         return state.violation
 
-    def scan_results(self, state: Any) -> Sequence[str]:
+    def scan_results(self, state: State) -> Sequence[str]:
         return tuple(e.code for e in state.last if e.kind == "scan-result" and e.code)

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.errors import ScenarioError
 from engine.kernel.pgtable import PRESENT, SWAP, Page, Pmd, PmdTable, Pte, PteSummary, PteTable, TABLE
-from engine.kernel.rwsem import READ, WRITE, Lock
+from engine.kernel.rwsem import Lock
 from engine.kernel.slab import Site, alloc, new_slab
-from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, PUD_SIZE, Vma, pmd_base, pud_base
+from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, Vma, pud_base
 from engine.program import Program, Ptr
 from engine.programs.exit import MMPUT
 from engine.programs.fault import FAULT
@@ -217,7 +217,7 @@ def _digest(raw: bytes) -> str:
     return h.hexdigest()
 
 
-def _program_text(p: Program, seen: set | None = None) -> str:
+def _program_text(p: Program) -> str:
     return repr(p) + "\n" + "\n".join(s.line for s in p.steps)
 
 
@@ -263,7 +263,6 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
                   "ext4_file_vm_ops" if v.file else None)
         slab, index = alloc(slab, vma, Site("-", "mmap_region → kmem_cache_zalloc"))
         indices.append(index)
-    slab = type(slab)(slab.objects, slab.freelist, slab.quarantine)
     next_pfn = USER_PFN_BASE
     pages: list[Page] = []
     swap: list[tuple[int, str]] = []

@@ -17,9 +17,10 @@ from typing import Any
 
 from engine.errors import ModelError
 from engine.kernel import rwsem
-from engine.kernel.pgtable import Page, PmdTable, PteTable
+from engine.kernel.pgtable import HUGE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, PteTable
 from engine.kernel.rwsem import Lock
 from engine.kernel.slab import Slab
+from engine.kernel.vma import pud_base
 from engine.program import Program, Value
 
 RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
@@ -34,7 +35,6 @@ class Config:
     thp: str = "always"             # transparent_hugepage/enabled: always | madvise
     quarantine: bool = False        # KASAN quarantine on the vm_area_struct cache
     max_ptes_none: int = 511
-    max_ptes_swap: int = 64
     fault_huge: bool = True         # a fault in a THP-eligible range gets a huge page
                                     # (False: the huge allocation fails, 4 KiB fallback)
 
@@ -136,6 +136,26 @@ class State:
             if lk.name == name:
                 return lk
         return None
+
+    def page(self, pfn: int | None) -> Page | None:
+        return next((p for p in self.pages if p.pfn == pfn), None)
+
+    def swap_data(self, slot: int | None) -> str | None:
+        return next((d for s, d in self.swap if s == slot), None)
+
+    def read_user(self, addr: int) -> str | None:
+        """What the process reads at ``addr`` through its live page tables: a page's data,
+        the data of a swap entry, or None when nothing is mapped there."""
+        table = next((t for t in self.pmd_tables if t.live and t.base == pud_base(addr)), None)
+        entry = table.entry(addr) if table else Pmd()
+        if entry.kind == HUGE:
+            return self.page(entry.target).at(addr)
+        if entry.kind != TABLE:
+            return None
+        pte = next(t for t in self.pte_tables if t.pfn == entry.target).pte(addr)
+        if pte.kind == PRESENT:
+            return self.page(pte.page).at(addr)
+        return self.swap_data(pte.swap) if pte.kind == SWAP else None
 
 
 def enabled(state: State) -> tuple[str, ...]:

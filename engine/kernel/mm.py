@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from engine import oracles
 from engine.kernel import slab as slabmod
-from engine.kernel.pgtable import (HUGE, NONE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, Pte,
+from engine.kernel.pgtable import (HUGE, NONE, PRESENT, TABLE, Page, Pmd, PmdTable, Pte,
                                    PteTable)
 from engine.kernel.slab import ALLOCATED, Site
-from engine.kernel.vma import (HPAGE_PMD_SIZE, PAGE_SIZE, PUD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE,
+from engine.kernel.vma import (HPAGE_PMD_SIZE, PUD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE,
                                Vma, pmd_base, pud_base)
 from engine.program import Ptr
 
@@ -35,7 +35,8 @@ def vmas(c: Ctx) -> list[Vma]:
     return [slab.get(i).vma for i in c.get("mm").vmas if slab.get(i).state == ALLOCATED]
 
 
-def find_vma(c: Ctx, addr: int, where: str = "find_vma") -> Ptr | None:
+def find_vma(c: Ctx, addr: int, where: str = "find_vma",
+             check: str = "mmap_sem held across the walk") -> Ptr | None:
     """The first VMA with vm_end > addr, or NULL; it may start above addr.
 
     Walks mm's VMA list, reading each object's vm_end, so a list that still holds freed
@@ -45,8 +46,7 @@ def find_vma(c: Ctx, addr: int, where: str = "find_vma") -> Ptr | None:
     for index in c.get("mm").vmas:
         obj = slab.get(index)
         if obj.state != ALLOCATED:
-            oracles.vma_use_after_free(c, obj, "vm_end", where,
-                                       "khugepaged_test_exit() before find_vma: exit_mmap freed every VMA")
+            oracles.vma_use_after_free(c, obj, "vm_end", where, check)
         if obj.vma.end > addr:
             return vma_ptr(c, index)
     return None
@@ -189,31 +189,15 @@ def set_pmd(c: Ctx, pmd: Ptr, addr: int, entry: Pmd) -> None:
     _put_table(c, table.set(addr, entry))
 
 
-def user_view(c: Ctx, addr: int) -> str | None:
-    """What the user reads at addr: page data through the current tables, swap, or None."""
-    table = pmd_table_for(c, addr)
-    entry = table.entry(addr) if table else Pmd()
-    pages = {p.pfn: p for p in c.get("pages")}
-    if entry.kind == HUGE:
-        return pages[entry.target].at(addr)
-    if entry.kind == TABLE:
-        pte = pte_table(c, entry.target).pte(addr)
-        if pte.kind == PRESENT:
-            return pages[pte.page].at(addr)
-        if pte.kind == SWAP:
-            return dict(c.get("swap")).get(pte.swap)
-    return None
-
-
 def set_pte(c: Ctx, table: PteTable, addr: int, pte: Pte) -> PteTable:
     table = table.set(addr, pte)
     _put_table(c, table)
     return table
 
 
-def add_page(c: Ctx, data: tuple[tuple[int, str], ...], huge: bool = False) -> int:
+def add_page(c: Ctx, data: tuple[tuple[int, str], ...], huge: bool = False, swap: int | None = None) -> int:
     pfn = new_pfn(c)
-    c.put(pages=c.get("pages") + (Page(pfn, data, huge),))
+    c.put(pages=c.get("pages") + (Page(pfn, data, huge, swap),))
     return pfn
 
 
@@ -290,6 +274,3 @@ def span(addr: int) -> tuple[int, int]:
     base = pmd_base(addr)
     return base, base + HPAGE_PMD_SIZE
 
-
-def pages_in(start: int, end: int) -> range:
-    return range(start, end, PAGE_SIZE)

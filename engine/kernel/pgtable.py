@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, pmd_base, pud_base
+from engine.kernel.vma import HPAGE_PMD_NR, PAGE_SIZE, pmd_base
 
 NONE, PRESENT, SWAP = "none", "present", "swap"
 TABLE, HUGE = "table", "huge"
@@ -116,12 +116,3 @@ class Page:
                 return d
         return None
 
-
-def span_of(addr: int) -> tuple[int, int]:
-    """The 2 MiB range a pmd entry maps."""
-    base = pmd_base(addr)
-    return base, base + HPAGE_PMD_SIZE
-
-
-__all__ = ["NONE", "PRESENT", "SWAP", "TABLE", "HUGE", "Pte", "PteSummary", "PteTable", "Pmd",
-           "PmdTable", "Page", "span_of", "pud_base", "pmd_base"]

@@ -11,11 +11,13 @@ Departures: write faults only; anon_vma_prepare and the pte update are each one 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine import oracles
 from engine.kernel import mm
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
 from engine.kernel.rwsem import READ
-from engine.kernel.vma import HPAGE_PMD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE
+from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
 from engine.program import Program, Ptr, Step
 from engine.state import MMAP_SEM, Ctx
 
@@ -70,8 +72,7 @@ def _anon_vma_prepare(c: Ctx) -> None:
     vma = _vma(c)
     if vma.anon_vma is None:
         anon = mm.new_anon_vma(c)
-        mm.write_vma(c, c["vma"].ref, type(vma)(vma.start, vma.end, vma.flags, anon, vma.file, vma.vm_ops,
-                                                vma.pgoff))
+        mm.write_vma(c, c["vma"].ref, replace(vma, anon_vma=anon))
         c.say(f"{c.me} gives the vma anon_vma {anon}")
 
 

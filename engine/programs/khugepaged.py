@@ -21,6 +21,7 @@ inline after down_read, as in the patch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine import oracles
@@ -31,6 +32,7 @@ from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, hpage_ran
 from engine.program import Program, Step
 from engine.state import MMAP_SEM, Ctx
 
+Fail = Callable[[Ctx, str], None]
 VM_FAULT_RETRY, VM_FAULT_OK = "VM_FAULT_RETRY", 0
 KERNEL = "v4.8"
 
@@ -76,6 +78,48 @@ def _scan_result(c: Ctx, function: str, code: str | int) -> None:
 
 
 # -- hugepage_vma_revalidate -----------------------------------------------------------
+def _check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], str]) -> list[Step]:
+    """Andrea's checks, in order, as steps.  ``fail`` is how the code at hand gives up
+    (hugepage_vma_revalidate returns the code; v1's inline copy jumps to ``out``) and
+    ``on_fail`` writes that in C; ``code.checks`` says which checks the variant has."""
+
+    def test_exit(c: Ctx) -> None:
+        if c.get("mm").users == 0:
+            fail(c, "SCAN_ANY_PROCESS")
+
+    def find(c: Ctx) -> None:
+        c["vma"] = mm.find_vma(c, c["address"], f"find_vma, called from {caller}", FIX_EXIT)
+        if CHECK_VMA_NULL in code.checks and c["vma"] is None:
+            fail(c, "SCAN_VMA_NULL")
+
+    def address_range(c: Ctx) -> None:
+        hstart, hend = hpage_range(mm.deref(c, c["vma"], "vm_start", caller, FIX_NULL))
+        c["hstart"], c["hend"] = hstart, hend
+        if c["address"] < hstart or c["address"] + HPAGE_PMD_SIZE > hend:
+            fail(c, "SCAN_ADDRESS_RANGE")
+
+    def vma_check(c: Ctx) -> None:
+        if not mm.hugepage_vma_check(c, mm.deref(c, c["vma"], "vm_flags", "hugepage_vma_check", FIX_NULL)):
+            fail(c, "SCAN_VMA_CHECK")
+
+    vmap = "*vmap = " if code.returns_vma else ""
+    null = f" if (!vma) {on_fail('SCAN_VMA_NULL')}" if CHECK_VMA_NULL in code.checks else ""
+    steps = []
+    if CHECK_EXIT in code.checks:
+        steps.append(Step(f"if (unlikely(khugepaged_test_exit(mm))) {on_fail('SCAN_ANY_PROCESS')}", test_exit,
+                          "{me} checks that the process is not exiting (mm_users != 0)"))
+    steps.append(Step(f"{vmap}vma = find_vma(mm, address);{null}", find,
+                      "{me} looks up the first vma ending above the address"))
+    if CHECK_RANGE in code.checks:
+        steps.append(Step("hstart = ALIGN(vma->vm_start, HPAGE_PMD_SIZE); hend = vma->vm_end & HPAGE_PMD_MASK; "
+                          f"if (address < hstart || address + HPAGE_PMD_SIZE > hend) {on_fail('SCAN_ADDRESS_RANGE')}",
+                          address_range, "{me} checks that the vma covers the whole 2 MiB range"))
+    if CHECK_VMA in code.checks:
+        steps.append(Step(f"if (!hugepage_vma_check(vma)) {on_fail('SCAN_VMA_CHECK')}", vma_check,
+                          "{me} checks that the vma may hold a huge page (anonymous, THP allowed)"))
+    return steps
+
+
 def revalidate(code: Code) -> Program:
     """hugepage_vma_revalidate(mm, address[, vmap]): Andrea's four checks, in order."""
 
@@ -83,46 +127,27 @@ def revalidate(code: Code) -> Program:
         _scan_result(c, "hugepage_vma_revalidate", result)
         c.ret((result, c.locals.get("vma")) if code.returns_vma else result)
 
-    def test_exit(c: Ctx) -> None:
-        if c.get("mm").users == 0:
-            done(c, "SCAN_ANY_PROCESS")
-
-    def find(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from hugepage_vma_revalidate")
-        if CHECK_VMA_NULL in code.checks and c["vma"] is None:
-            done(c, "SCAN_VMA_NULL")
-
-    def address_range(c: Ctx) -> None:
-        vma = mm.deref(c, c["vma"], "vm_start", "hugepage_vma_revalidate", FIX_NULL)
-        hstart, hend = hpage_range(vma)
-        c["hstart"], c["hend"] = hstart, hend
-        if c["address"] < hstart or c["address"] + HPAGE_PMD_SIZE > hend:
-            done(c, "SCAN_ADDRESS_RANGE")
-
-    def vma_check(c: Ctx) -> None:
-        vma = mm.deref(c, c["vma"], "vm_flags", "hugepage_vma_check", FIX_NULL)
-        if not mm.hugepage_vma_check(c, vma):
-            done(c, "SCAN_VMA_CHECK")
-
-    vmap = "*vmap = " if code.returns_vma else ""
-    null = " if (!vma) return SCAN_VMA_NULL;" if CHECK_VMA_NULL in code.checks else ""
-    steps = []
-    if CHECK_EXIT in code.checks:
-        steps.append(Step("if (unlikely(khugepaged_test_exit(mm))) return SCAN_ANY_PROCESS;", test_exit,
-                          "{me} checks that the process is not exiting (mm_users != 0)"))
-    steps.append(Step(f"{vmap}vma = find_vma(mm, address);{null}", find,
-                      "{me} looks up the first vma ending above the address"))
-    if CHECK_RANGE in code.checks:
-        steps.append(Step("hstart = ALIGN(vma->vm_start, HPAGE_PMD_SIZE); hend = vma->vm_end & HPAGE_PMD_MASK; "
-                          "if (address < hstart || address + HPAGE_PMD_SIZE > hend) return SCAN_ADDRESS_RANGE;",
-                          address_range, "{me} checks that the vma covers the whole 2 MiB range"))
-    if CHECK_VMA in code.checks:
-        steps.append(Step("if (!hugepage_vma_check(vma)) return SCAN_VMA_CHECK;", vma_check,
-                          "{me} checks that the vma may hold a huge page (anonymous, THP allowed)"))
+    steps = _check_steps(code, done, "hugepage_vma_revalidate", lambda scan: f"return {scan};")
     steps.append(Step("return 0;", lambda c: done(c, 0)))
     params = ("mm", "address", "vmap") if code.returns_vma else ("mm", "address")
     return Program("hugepage_vma_revalidate", KERNEL, code.variant, params, tuple(steps),
                    doc="Andrea's revalidation after re-taking mmap_sem (kernel-reference §3.6).")
+
+
+def _revalidated(c: Ctx, code: Code, value) -> str | int:
+    """Take hugepage_vma_revalidate's return: the result, and the vma if it hands one back."""
+    if code.returns_vma:
+        value, c["vma"] = value
+    return value
+
+
+def _pmd_changed(c: Ctx) -> bool:
+    """``mm_find_pmd(mm, address) != pmd``, saying so when it is."""
+    now = mm.mm_find_pmd(c, c["address"])
+    if now is not None and now.addr == c["pmd"].addr:
+        return False
+    c.say(f"mm_find_pmd returns {now or 'NULL'} != pmd {c['pmd']}: give up")
+    return True
 
 
 # -- __lock_page_or_retry and do_swap_page --------------------------------------------
@@ -155,10 +180,8 @@ def do_swap_page() -> Program:
     def lookup(c: Ctx) -> None:
         page = next((p for p in c.get("pages") if p.swap == c["entry"]), None)
         if page is None:
-            pfn = mm.add_page(c, ((c["fe_address"], dict(c.get("swap"))[c["entry"]]),))
-            c.put(pages=tuple(p if p.pfn != pfn else type(p)(p.pfn, p.data, False, c["entry"])
-                              for p in c.get("pages")))
-            c["page"] = pfn
+            data = ((c["fe_address"], dict(c.get("swap"))[c["entry"]]),)
+            c["page"] = mm.add_page(c, data, swap=c["entry"])
         else:
             c["page"] = page.pfn
 
@@ -238,8 +261,11 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
     def retake(c: Ctx) -> None:
         c.acquire(MMAP_SEM, READ)
 
+    def remember(c: Ctx) -> None:
+        c["vma_orig"] = c["vma"]
+
     def pointer_check(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from __collapse_huge_page_swapin")
+        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from __collapse_huge_page_swapin", FIX_EXIT)
         same = c["vma"] is not None and c["vma"].addr == c["vma_orig"].addr
         c.say(f"find_vma returns {c['vma'] or 'NULL'}; vma {'==' if same else '!='} vma_orig "
               f"({c['vma_orig']}): the pointer check {'passes' if same else 'fails'}", kind="note")
@@ -250,15 +276,11 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
         c.call(revalidate_program, address=c["address"])
 
     def after_revalidate(c: Ctx, value) -> None:
-        result, vma = value if code.returns_vma else (value, c["vma"])
-        c["vma"] = vma
-        if result != 0:
+        if _revalidated(c, code, value) != 0:
             c.ret(False)
 
     def pmd_check(c: Ctx) -> None:
-        now = mm.mm_find_pmd(c, c["address"])
-        if now is None or now.addr != c["pmd"].addr:
-            c.say(f"mm_find_pmd returns {now or 'NULL'} != pmd {c['pmd']}: give up")
+        if _pmd_changed(c):
             c.ret(False)
 
     def remap(c: Ctx) -> None:
@@ -272,7 +294,7 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
         steps.append(Step("if (referenced < HPAGE_PMD_NR/2) return false;", cold,
                           "{me} checks that enough ptes were referenced to justify swap-in"))
     else:
-        steps.append(Step("struct vm_area_struct *vma_orig = vma;", lambda c: c.__setitem__("vma_orig", c["vma"]),
+        steps.append(Step("struct vm_area_struct *vma_orig = vma;", remember,
                           "{me} remembers the vma pointer as vma_orig"))
     steps += [
         Step("fe.pte = pte_offset_map(pmd, address);", map_first, "{me} maps the pte table of the range"),
@@ -326,9 +348,8 @@ def collapse(code: Code) -> Program:
 
     def after_revalidate(label: str):
         def on_return(c: Ctx, value) -> None:
-            result, vma = value if code.returns_vma else (value, c["vma"])
-            c["result"], c["vma"] = result, vma
-            if result != 0:
+            c["result"] = _revalidated(c, code, value)
+            if c["result"] != 0:
                 c.goto(label)
         return on_return
 
@@ -352,9 +373,7 @@ def collapse(code: Code) -> Program:
         return on_return
 
     def pmd_recheck(c: Ctx) -> None:
-        now = mm.mm_find_pmd(c, c["address"])
-        if now is None or now.addr != c["pmd"].addr:
-            c.say(f"mm_find_pmd returns {now or 'NULL'} != pmd {c['pmd']}: give up")
+        if _pmd_changed(c):
             c["result"] = "SCAN_FAIL"
             c.goto("out")
 
@@ -480,7 +499,7 @@ def collapse(code: Code) -> Program:
                  on_return=after_revalidate("out_up_read")),
             Step("pmd = mm_find_pmd(mm, address); if (!pmd) { result = SCAN_PMD_NULL; goto out_up_read; }",
                  find_pmd, "{me} finds the pmd for the address"),
-            Step(f"if (!__collapse_huge_page_swapin(mm, vma, address, pmd, referenced)) goto out_up_read;",
+            Step("if (!__collapse_huge_page_swapin(mm, vma, address, pmd, referenced)) goto out_up_read;",
                  call_swapin, "{me} swaps in the range", on_return=after_swapin("out_up_read")),
             Step("up_read(&mm->mmap_sem);", up_read, "{me} drops mmap_sem (read)", lock_op=True),
             Step("down_write(&mm->mmap_sem);", down_write,
@@ -545,40 +564,12 @@ def _v1_first_checks(code: Code) -> list[Step]:
         _scan_result(c, "collapse_huge_page", result)
         c.goto("out")
 
-    def test_exit(c: Ctx) -> None:
-        if c.get("mm").users == 0:
-            fail(c, "SCAN_ANY_PROCESS")
-
-    def find(c: Ctx) -> None:
-        c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from collapse_huge_page")
-        if c["vma"] is None:
-            fail(c, "SCAN_VMA_NULL")
-
-    def address_range(c: Ctx) -> None:
-        hstart, hend = hpage_range(mm.deref(c, c["vma"], "vm_start", "collapse_huge_page", FIX_NULL))
-        c["hstart"], c["hend"] = hstart, hend
-        if c["address"] < hstart or c["address"] + HPAGE_PMD_SIZE > hend:
-            fail(c, "SCAN_ADDRESS_RANGE")
-
-    def vma_check(c: Ctx) -> None:
-        if not mm.hugepage_vma_check(c, mm.deref(c, c["vma"], "vm_flags", "hugepage_vma_check", FIX_NULL)):
-            fail(c, "SCAN_VMA_CHECK")
-
     def find_pmd(c: Ctx) -> None:
         c["pmd"] = mm.mm_find_pmd(c, c["address"])
         if c["pmd"] is None:
             fail(c, "SCAN_PMD_NULL")
 
-    return [
-        Step("if (unlikely(khugepaged_test_exit(mm))) { result = SCAN_ANY_PROCESS; goto out; }", test_exit,
-             "{me} checks that the process is not exiting"),
-        Step("vma = find_vma(mm, address); if (!vma) { result = SCAN_VMA_NULL; goto out; }", find,
-             "{me} looks up the vma"),
-        Step("hstart = ALIGN(vma->vm_start, HPAGE_PMD_SIZE); hend = vma->vm_end & HPAGE_PMD_MASK; "
-             "if (address < hstart || address + HPAGE_PMD_SIZE > hend) { result = SCAN_ADDRESS_RANGE; goto out; }",
-             address_range, "{me} checks that the vma covers the whole 2 MiB range"),
-        Step("if (!hugepage_vma_check(vma)) { result = SCAN_VMA_CHECK; goto out; }", vma_check,
-             "{me} checks that the vma may hold a huge page"),
+    return _check_steps(code, fail, "collapse_huge_page", lambda scan: f"{{ result = {scan}; goto out; }}") + [
         Step("pmd = mm_find_pmd(mm, address); if (!pmd) { result = SCAN_PMD_NULL; goto out; }", find_pmd,
              "{me} finds the pmd for the address"),
     ]

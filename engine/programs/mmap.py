@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from engine.kernel import mm
 from engine.kernel.vma import Vma
-from engine.program import Program, Step
+from engine.program import Step
 from engine.programs.munmap import DO_MUNMAP, locked
 from engine.state import Ctx
 

@@ -1,9 +1,7 @@
-from dataclasses import replace
-
 import engine
 from engine.kernel import mm
 from engine.kernel.slab import ALLOCATED
-from engine.state import Ctx, step
+from engine.state import Ctx
 
 
 def ctx(scenarios, sid="munmap-reuse-above", variant="v4.8"):
