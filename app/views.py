@@ -172,7 +172,6 @@ class ThreadView:
     frames: list[FrameView]
     changed: bool
     ran_last: bool
-    glossary_lock: str | None
 
 
 @dataclass
@@ -217,21 +216,7 @@ def local_view(state: State, name: str, value: object) -> Local:
 
 
 def waiting_text(state: State, tid: str) -> str:
-    t = state.thread(tid)
-    if t.waiting is None:
-        return "blocked"
-    name, mode = t.waiting
-    lock = state.lock(name)
-    ahead: list[str] = []
-    if lock is not None:
-        ahead += [f"{h} (holds it for {lock.holds(h)})" for h in lock.holders()]
-        for q, qmode in lock.queue:
-            if q == tid:
-                break
-            ahead.append(f"{q} (queued for {qmode})")
-    what = "until it is unlocked" if mode == "wait" else f"({mode})"
-    behind = f": queued behind {', '.join(ahead)}" if ahead else ""
-    return f"waiting for {name} {what}{behind}"
+    return f"waiting for {engine.waiting_for(state, tid)}"
 
 
 def thread_views(state: State, prev: State | None, last_tid: str | None) -> list[ThreadView]:
@@ -253,9 +238,8 @@ def thread_views(state: State, prev: State | None, last_tid: str | None) -> list
         else:
             status_text = f"runnable: next runs line {t.top.pc + 1} of {t.top.program.function}"
         changed = prev is not None and prev.thread(t.tid) != t
-        glossary_lock = glossary_key(t.waiting[0]) if t.waiting else None
         out.append(ThreadView(t.tid, t.name, t.status, status_text, list(reversed(frames)), changed,
-                              t.tid == last_tid, glossary_lock))
+                              t.tid == last_tid))
     return out
 
 

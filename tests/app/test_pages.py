@@ -49,7 +49,7 @@ def test_blocked_thread_says_whom_it_waits_behind(client):
     r = client.get(f"/s/{SCENARIO}?v={V1}&run=C2K3A")
     a = next(t for t in r.context["p"].threads if t.tid == "A")
     assert a.status == "blocked"
-    assert a.status_text == "waiting for mmap_sem (write): queued behind K (holds it for read)"
+    assert a.status_text == "waiting for mmap_sem (write): held by K (read)"
 
 
 def test_htmx_request_gets_the_stage_fragment_and_plain_request_the_page(client):
