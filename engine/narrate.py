@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.kernel.rwsem import describe_wait
 from engine.state import State
 
 
@@ -24,12 +25,6 @@ def waiting_for(state: State, tid: str) -> str | None:
     lock = state.lock(name)
     if lock is None:
         return f"{name} ({mode})"
-    held = [f"{h} ({lock.holds(h)})" for h in lock.holders()]
-    ahead = []
-    for other, _ in lock.queue:
-        if other == tid:
-            break
-        ahead.append(other)
     what = f"{name} until it is unlocked" if mode == "wait" else f"{name} ({mode})"
-    why = ([f"held by {', '.join(held)}"] if held else []) + ([f"queued behind {', '.join(ahead)}"] if ahead else [])
-    return f"{what}: {'; '.join(why)}" if why else what
+    why = describe_wait(lock, tid)
+    return f"{what}: {why}" if why else what

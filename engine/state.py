@@ -265,8 +265,7 @@ class Ctx:
             self.say(f"{self.me} takes {name} ({mode})", kind="lock")
             return True
         self.locks[name] = rwsem.enqueue(lk, self.tid, mode)
-        ahead = ", ".join(lk.holders() + tuple(t for t, _ in lk.queue))
-        self.say(f"{self.me} waits for {name} ({mode}): queued behind {ahead}", kind="lock")
+        self.say(f"{self.me} waits for {name} ({mode}): {rwsem.describe_wait(lk, self.tid)}", kind="lock")
         self.blocked_on = (name, mode)
         return False
 

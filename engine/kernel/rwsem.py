@@ -54,6 +54,18 @@ class Lock:
         return (self.writer,) if self.writer else self.readers
 
 
+def describe_wait(lock: Lock, tid: str) -> str:
+    """Who stands between ``tid`` and the lock: "held by K (read); queued behind B"."""
+    held = [f"{h} ({lock.holds(h)})" for h in lock.holders()]
+    ahead = []
+    for other, _ in lock.queue:
+        if other == tid:
+            break
+        ahead.append(other)
+    why = ([f"held by {', '.join(held)}"] if held else []) + ([f"queued behind {', '.join(ahead)}"] if ahead else [])
+    return "; ".join(why)
+
+
 def can_take(lock: Lock, mode: str) -> bool:
     """Whether ``mode`` can be granted now without waiting (also the trylock test)."""
     if lock.queue or lock.writer is not None:
