@@ -99,3 +99,13 @@ def test_catalog_and_compare_are_screenshot_at_projector_size(browser, base_url,
     page.goto(f"{base_url}/s/{SCENARIO}/compare?a={V1}&b=v4.8&run={THROUGH_POINTER_CHECK}")
     page.screenshot(path=str(artifacts / "compare-1280-full.png"), full_page=True, caret="initial")
     assert page.locator("tr.first").count() == 1
+
+
+def test_code_listing_scrolls_the_current_line_into_view(browser, base_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run=K16A10C2K8")
+    box = page.locator('ol.code[aria-label="code of collapse_huge_page"]')
+    top, bottom, line_top, line_bottom = box.evaluate(
+        "b => { const l = b.querySelector('li.current').getBoundingClientRect();"
+        " const r = b.getBoundingClientRect(); return [r.top, r.bottom, l.top, l.bottom]; }")
+    assert top <= line_top and line_bottom <= bottom
