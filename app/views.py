@@ -779,6 +779,7 @@ class Player:
     narration_text: str
     title: str
     controls: list[Control]
+    ended: str
     threads: list[ThreadView]
     locks: list[LockView]
     locks_changed: bool
@@ -801,11 +802,12 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
     state = run.final
     prev = run.states[-2] if len(run.states) > 1 else None
     tids = run.schedule
-    current = next(c for c in variant_choices(scenario, variant_id, tids) if c.current)
+    variants = variant_choices(scenario, variant_id, tids)
+    current = next(c for c in variants if c.current)
     slab, freelist = slab_rows(state, prev)
     tables, orphans = page_tables(state)
     return Player(
-        scenario=scenario_card(scenario), variant=current, variants=variant_choices(scenario, variant_id, tids),
+        scenario=scenario_card(scenario), variant=current, variants=variants,
         schedule=engine.format_schedule(tids), steps=len(tids), href=player_href(scenario, variant_id, tids),
         back_href=player_href(scenario, variant_id, tids[:-1]) if tids else "",
         restart_href=player_href(scenario, variant_id, ()),
@@ -814,7 +816,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
         narration=f"Step {len(tids)}: {engine.narrate(state)}" if tids else engine.narrate(state),
         narration_text=engine.narrate(state),
         title=f"{scenario.spec.title} · {variant_id} · step {len(tids)}",
-        controls=controls(scenario, variant_id, run), threads=thread_views(state, prev, tids[-1] if tids else None),
+        controls=controls(scenario, variant_id, run), ended=ended_text(state), threads=thread_views(state, prev, tids[-1] if tids else None),
         locks=lock_views(state, prev), locks_changed=prev is not None and prev.locks != state.locks,
         space=address_space(run), slab=slab, freelist=freelist,
         slab_changed=prev is not None and prev.slab != state.slab, tables=tables, orphan_tables=orphans,
@@ -823,6 +825,16 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
         memory=user_memory(run), timeline=timeline(scenario, variant_id, run),
         events=event_log(scenario, variant_id, run), violation=violation_view(scenario, variant_id, run),
         problem=problem, glossary=GLOSSARY)
+
+
+def ended_text(state: State) -> str:
+    """One line for a run in which no thread can step any more ("" while one can)."""
+    if engine.enabled(state):
+        return ""
+    v = state.violation
+    if v is not None:
+        return f"The run has ended at step {v.step}: {v.kind} in {state.thread(v.thread).name} ({v.thread})."
+    return "Every thread has finished."
 
 
 def _other_variant(variant_id: str) -> str:

@@ -156,3 +156,16 @@ def test_api_docs_page_lists_the_endpoints(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "/api/scenarios/{scenario_id}/replay" in r.text
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_ended_run_says_so_once_instead_of_per_thread(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=K16A10C2K9")
+    assert r.context["p"].ended == "The run has ended at step 37: null-deref in khugepaged (K)."
+    assert r.text.count('aria-disabled="true" title="the run has ended"') == 0
+    assert 'id="ended"' in r.text
+
+
+def test_running_run_has_step_controls_and_no_ended_line(client):
+    r = client.get(f"/s/{SCENARIO}?v={V1}&run=K3")
+    assert r.context["p"].ended == ""
+    assert 'id="step-K"' in r.text and 'id="ended"' not in r.text
