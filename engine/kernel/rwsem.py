@@ -56,7 +56,7 @@ class Lock:
 
 def describe_wait(lock: Lock, tid: str) -> str:
     """Who stands between ``tid`` and the lock: "held by K (read); queued behind B"."""
-    held = [f"{h} ({lock.holds(h)})" for h in lock.holders()]
+    held = [f"{h} ({lock.holds(h)})" if lock.kind == "rwsem" else h for h in lock.holders()]
     ahead = []
     for other, _ in lock.queue:
         if other == tid:
