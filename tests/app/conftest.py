@@ -16,7 +16,9 @@ NULL_DEREF_RUN = "C2K3AK18A9K2"
 
 @pytest.fixture(scope="session")
 def app():
-    return create_app()
+    application = create_app()
+    yield application
+    application.state.searches.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,11 @@ One app for the module, with its own worker pool, closed at the end.
 
 from __future__ import annotations
 
-import warnings
 from contextlib import contextmanager
 
 import pytest
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
 import engine
-from app.main import create_app
 from app.search import RETRY_AFTER_SECONDS, Searches
 
 SCENARIO = "realloc-file"
@@ -24,23 +18,6 @@ EXPLORE = f"/api/scenarios/{SCENARIO}/explore"
 HX = {"HX-Request": "true"}
 KEYS = {"scenario", "variant", "goal", "verdict", "bound", "states", "transitions", "seconds", "schedule",
         "steps", "preemptions", "shortest_steps", "violation", "link", "start_link"}
-
-
-@pytest.fixture(scope="module")
-def app():
-    application = create_app()
-    yield application
-    application.state.searches.close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return TestClient(app)
-
-
-@pytest.fixture(scope="module")
-def digest():
-    return engine.catalog()[SCENARIO].digest
 
 
 @contextmanager

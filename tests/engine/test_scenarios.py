@@ -74,28 +74,16 @@ def test_unknown_program_names_file_field_and_line(tmp_path):
     assert f"(line {line})" in text
 
 
-def test_bad_toml_names_the_line(tmp_path):
-    path = broken(tmp_path, "version = 1", "version = = 1")
-    with pytest.raises(ScenarioError, match=r"broken.toml: invalid TOML: .*line 3"):
-        engine.load(path)
-
-
-def test_missing_variant_in_expect_is_named(tmp_path):
-    path = broken(tmp_path, '"v4.8-no-pmd-recheck" = {}\n', "")
-    with pytest.raises(ScenarioError, match="missing.*v4.8-no-pmd-recheck"):
-        engine.load(path)
-
-
-def test_thread_id_must_be_one_letter(tmp_path):
-    path = broken(tmp_path, 'id = "A"', 'id = "AA"')
-    with pytest.raises(ScenarioError, match="threads.1.id.*one letter"):
-        engine.load(path)
-
-
-def test_unknown_field_is_rejected(tmp_path):
-    path = broken(tmp_path, "quarantine = false", "quarantine = false\nquarantin = true")
-    with pytest.raises(ScenarioError, match="options.quarantin"):
-        engine.load(path)
+@pytest.mark.parametrize("old, new, message", [
+    ("version = 1", "version = = 1", r"broken.toml: invalid TOML: .*line 3"),
+    ('"v4.8-no-pmd-recheck" = {}\n', "", "missing.*v4.8-no-pmd-recheck"),
+    ('id = "A"', 'id = "AA"', "threads.1.id.*one letter"),
+    ("quarantine = false", "quarantine = false\nquarantin = true", "options.quarantin"),
+], ids=["bad-toml-names-the-line", "missing-variant-is-named", "thread-id-must-be-one-letter",
+        "unknown-field-is-rejected"])
+def test_malformed_scenario_error_names_what_is_wrong(tmp_path, old, new, message):
+    with pytest.raises(ScenarioError, match=message):
+        engine.load(broken(tmp_path, old, new))
 
 
 def test_duplicate_ids_in_a_folder_name_both_files(tmp_path):
