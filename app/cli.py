@@ -153,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
-    from engine.checks import explain
+    from app.answers import explore_json
     from engine.explore import EngineModel, explore, parse_goal
     scenario = resolve(args.scenario)
     engine.variant(args.variant)
@@ -164,7 +164,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     deadline = start + args.seconds
     result = explore(EngineModel(scenario.initial(args.variant)), goal, max_states=args.max_states,
                      max_preemptions=args.max_preemptions, out_of_time=lambda: time.monotonic() > deadline)
-    answer = explain(result, scenario, args.variant, time.monotonic() - start)
+    answer = explore_json(result, scenario, args.variant, time.monotonic() - start)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0

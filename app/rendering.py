@@ -14,11 +14,14 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from starlette.templating import _TemplateResponse
 
+from app.links import run_href
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STAGE = "stage"
 
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+env.globals["run_href"] = run_href
 
 
 class BlockTemplate:

@@ -44,25 +44,33 @@ class ReplayCache:
                 self._states.popitem(last=False)
 
     def replay(self, scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> Run:
-        """engine.replay, served from the cache where it can; raises the same errors."""
+        """engine.replay, served from the cache where it can; raises the same errors, and
+        a bad step's error carries the valid run, so nothing is replayed twice."""
         engine.variant(variant_id)
         expanded = "".join(tids)
         base = (scenario.id, scenario.digest, variant_id)
         states: list[State] = []
         for n in range(len(tids) + 1):
-            key = base + (expanded[:n],)
-            state = self._get(key)
+            state = self._get(base + (expanded[:n],))
             if state is None:
-                if n == 0:
-                    state = scenario.initial(variant_id)
-                elif tids[n - 1] in engine.enabled(states[-1]):
-                    state = engine.step(states[-1], tids[n - 1])
-                else:
-                    engine.replay(scenario.initial(variant_id), tids)
-                    raise AssertionError("engine.replay accepted a schedule the cache rejected")
-                self._put(key, state)
+                break
             states.append(state)
-        return Run(tuple(tids), tuple(states))
+        if not states:
+            states.append(scenario.initial(variant_id))
+            self._put(base + ("",), states[0])
+        known = len(states) - 1
+        try:
+            run = engine.extend(Run(tuple(tids[:known]), tuple(states)), tuple(tids[known:]))
+        except engine.ScheduleError as e:
+            self._keep(base, e.valid, known)
+            raise
+        self._keep(base, run, known)
+        return run
+
+    def _keep(self, base: tuple[str, str, str], run: Run, known: int) -> None:
+        expanded = "".join(run.schedule)
+        for n in range(known + 1, len(run.states)):
+            self._put(base + (expanded[:n],), run.states[n])
 
 
 def run_to(state: State, tid: str, mode: str, limit: int = RUN_TO_LIMIT) -> tuple[str, ...]:
@@ -115,5 +123,4 @@ def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str)
     try:
         return cache.replay(scenario, variant_id, tids)
     except engine.ScheduleError as e:
-        prefix = engine.parse_schedule(e.prefix) if e.prefix else ()
-        raise RunError(str(e), cache.replay(scenario, variant_id, prefix), e.step, e.enabled) from None
+        raise RunError(str(e), e.valid, e.step, e.enabled) from None

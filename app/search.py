@@ -25,7 +25,8 @@ from multiprocessing import get_context
 from typing import Any
 
 import engine
-from engine.checks import ChecksTable, combine, explain, why_checks
+from app.answers import explore_json
+from engine.checks import ChecksTable, combine, why_checks
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal
 
 MAX_STATES_LIMIT = 1_000_000
@@ -79,7 +80,7 @@ def explore_job(scenario: engine.Scenario, variant_id: str, goal: str, bounds: B
     found = explore(EngineModel(scenario.initial(variant_id)), parse_goal(goal),
                     max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
                     out_of_time=_deadline(budget))
-    return explain(found, scenario, variant_id, time.monotonic() - started)
+    return explore_json(found, scenario, variant_id, time.monotonic() - started)
 
 
 def checks_job(scenario: engine.Scenario, max_states: int, budget: float) -> ChecksTable:

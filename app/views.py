@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 import engine
+from app.links import compare_href, player_href, raw_player_href, run_to_href
 from engine import Run, Scenario, State
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, TABLE
 from engine.kernel.slab import ALLOCATED
 from engine.kernel.vma import HPAGE_PMD_SIZE, Vma
-from engine.program import Ptr
+from engine.kernel.locks import MMAP_SEM, LockId
+from engine.kernel.ptr import Ptr
 
 CHIP_COLOURS = 8
 
@@ -39,41 +40,6 @@ GLOSSARY = {
     "spinlock": "a split page-table spinlock (pmd_lock, pte_lockptr): held for short critical sections.",
     "page": "PG_locked: the page lock. Swap-in I/O holds it until the read completes.",
 }
-
-
-# -- links --------------------------------------------------------------------------------
-def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | list[str]) -> str:
-    query = {"v": variant_id}
-    if tids:
-        query["run"] = engine.format_schedule(tuple(tids))
-    query["h"] = scenario.digest
-    return f"/s/{scenario.id}?{urlencode(query)}"
-
-
-def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:
-    """A player link that keeps a schedule as typed (it may not replay on this variant)."""
-    query = {"v": variant_id, "run": run_text, "h": scenario.digest} if run_text else {"v": variant_id, "h": scenario.digest}
-    return f"/s/{scenario.id}?{urlencode(query)}"
-
-
-def run_to_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...], mode: str, tid: str = "") -> str:
-    """A link the server answers with the longer run (see app.replays.run_to)."""
-    query = {"v": variant_id}
-    if tids:
-        query["run"] = engine.format_schedule(tids)
-    query["h"] = scenario.digest
-    query["to"] = mode
-    if tid:
-        query["t"] = tid
-    return f"/s/{scenario.id}/run?{urlencode(query)}"
-
-
-def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> str:
-    query = {"a": a, "b": b}
-    if tids:
-        query["run"] = engine.format_schedule(tids)
-    query["h"] = scenario.digest
-    return f"/s/{scenario.id}/compare?{urlencode(query)}"
 
 
 # -- small formatting -----------------------------------------------------------------------
@@ -110,11 +76,11 @@ def vma_text(vma: Vma) -> str:
     return f"[{hexaddr(vma.start)}, {hexaddr(vma.end)}) {kind}"
 
 
-def glossary_key(lock_name: str) -> str:
-    head = lock_name.split(" ")[0]
-    if head in ("pmd_lock", "pte_lock"):
-        return "spinlock"
-    return head if head in GLOSSARY else "page"
+GLOSSARY_OF_LOCK_CLASS = {"mmap_sem": "mmap_sem", "anon_vma": "anon_vma", "ptl": "spinlock", "page": "page"}
+
+
+def glossary_key(lock: LockId) -> str:
+    return GLOSSARY_OF_LOCK_CLASS[lock.cls]
 
 
 # -- view models ------------------------------------------------------------------------------
@@ -268,22 +234,22 @@ def controls(scenario: Scenario, variant_id: str, run: Run) -> list[Control]:
 
 
 def lock_views(state: State, prev: State | None) -> list[LockView]:
-    before = {lk.name: lk for lk in prev.locks} if prev is not None else {}
+    before = {lk.id: lk for lk in prev.locks} if prev is not None else {}
     out = []
-    names = [lk.name for lk in state.locks]
-    if "mmap_sem" not in names:
-        names.insert(0, "mmap_sem")
-    for name in names:
-        lk = state.lock(name)
+    ids = [lk.id for lk in state.locks]
+    if MMAP_SEM not in ids:
+        ids.insert(0, MMAP_SEM)
+    for lid in ids:
+        lk = state.lock(lid)
         if lk is None:
-            out.append(LockView(name, "rwsem", glossary_key(name), "free", [], "mmap_sem" in before))
+            out.append(LockView(lid.name, lid.kind, glossary_key(lid), "free", [], MMAP_SEM in before))
             continue
         holders = ", ".join(f"{h} ({lk.holds(h)})" for h in lk.holders()) or "free"
         queue = [f"{tid} ({mode})" for tid, mode in lk.queue]
-        out.append(LockView(name, lk.kind, glossary_key(name), holders, queue, before.get(name) != lk))
-    for name in before:
-        if name not in names:
-            out.append(LockView(name, before[name].kind, glossary_key(name), "free (released in the last step)",
+        out.append(LockView(lid.name, lk.kind, glossary_key(lid), holders, queue, before.get(lid) != lk))
+    for lid in before:
+        if lid not in ids:
+            out.append(LockView(lid.name, lid.kind, glossary_key(lid), "free (released in the last step)",
                                 [], True))
     return out
 
@@ -634,7 +600,7 @@ def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
     spans: dict[tuple[str, str, str], list[list[int]]] = {}
     for i, st in enumerate(run.states):
         held = [(h, lk.name, lk.holds(h), lk.kind) for lk in st.locks for h in lk.holders()]
-        held += [(t.tid, "blocked", t.waiting[0] if t.waiting else "", "blocked")
+        held += [(t.tid, "blocked", str(t.waiting[0]) if t.waiting else "", "blocked")
                  for t in st.threads if t.status == "blocked"]
         for tid, name, mode, kind in held:
             if name not in lock_names:

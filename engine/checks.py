@@ -2,11 +2,11 @@
 
 why_checks() removes one check at a time (the ablation variants) and asks the explorer,
 per scenario, which violations become reachable that v4.8 as released never reaches. Each
-such violation comes with its fewest-preemption counterexample as a player link, so the
-table is a list of replay recipes, not a claim. A check that no scenario needs is reported
+such violation comes with its fewest-preemption counterexample as a run (scenario, digest,
+variant, schedule) the web turns into a player link, so the table is a list of replay
+recipes, not a claim. A check that no scenario needs is reported
 as needed nowhere: the table says what the catalog shows, nothing more.
 
-explain() turns one Exploration into the JSON the API, the pages and the CLI share.
 Everything here is pure; the time budget is a callable, and the caller measures seconds.
 """
 
@@ -15,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlencode
 
-from engine.explore import (
-    DEFAULT_MAX_STATES, EngineModel, Exploration, explore, parse_goal, reachable_violations,
-)
+from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal, reachable_violations
 from engine.scenario import Scenario
-from engine.schedule import format_schedule
-from engine.variants import ABLATIONS, VARIANTS
+from engine.schedule import RunRef, format_schedule
+from engine.variants import ABLATIONS
 
 BASELINE = "v4.8"
 CellStatus = Literal["needed", "not needed here", "incomplete"]
@@ -30,14 +27,6 @@ CellStatus = Literal["needed", "not needed here", "incomplete"]
 
 def _never() -> bool:
     return False
-
-
-def run_link(scenario: Scenario, variant_id: str, schedule: str) -> str:
-    """The player link (relative to the server root) for ``schedule`` on this scenario, in
-    the player's own form (no ``run`` at step 0); the digest makes the link recognisably
-    old once the scenario or its programs change."""
-    query = {"v": variant_id, **({"run": schedule} if schedule else {}), "h": scenario.digest}
-    return f"/s/{scenario.id}?{urlencode(query)}"
 
 
 def violation_keys(found: Mapping[str, Any]) -> frozenset[str]:
@@ -82,12 +71,7 @@ class Counterexample:
     preemptions: int | None
     shortest_steps: int | None
     message: str
-    link: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.key, "schedule": self.schedule, "steps": self.steps,
-                "preemptions": self.preemptions, "shortest_steps": self.shortest_steps,
-                "message": self.message, "link": self.link}
+    run: RunRef
 
 
 @dataclass(frozen=True)
@@ -105,11 +89,6 @@ class Cell:
     @property
     def keys(self) -> frozenset[str]:
         return frozenset(c.key for c in self.counterexamples)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ablation": self.ablation, "scenario": self.scenario, "status": self.status,
-                "counterexamples": [c.to_json() for c in self.counterexamples],
-                "bound": self.bound}
 
 
 @dataclass(frozen=True)
@@ -139,14 +118,6 @@ class ChecksTable:
             return "not shown to be needed: some searches hit a bound before an answer"
         return "needed nowhere in these scenarios: removing it breaks none of them"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"checks": [{"ablation": a, "check": VARIANTS[a].removed,
-                            "title": VARIANTS[a].title, "summary": VARIANTS[a].summary,
-                            "needed": self.is_needed(a), "verdict": self.summary(a),
-                            "cells": [c.to_json() for c in self.row(a)]}
-                           for a in self.ablations],
-                "scenarios": list(self.scenarios)}
-
 
 def combine(tables: list[ChecksTable]) -> ChecksTable:
     """One table with the columns of ``tables`` side by side (same ablations in each)."""
@@ -162,10 +133,9 @@ def counterexample(scenario: Scenario, variant_id: str, key: str, *, max_states:
     found = explore(model, parse_goal(key), max_states=max_states, out_of_time=out_of_time)
     if not found.is_found:
         return None
-    schedule = format_schedule(found.schedule)
     message = found.violation.message if found.violation is not None else ""
-    return Counterexample(key, schedule, len(found.schedule), found.preemptions,
-                          found.shortest_steps, message, run_link(scenario, variant_id, schedule))
+    return Counterexample(key, format_schedule(found.schedule), len(found.schedule), found.preemptions,
+                          found.shortest_steps, message, scenario.ref(variant_id, found.schedule))
 
 
 def _cell(scenario: Scenario, ablation: str, baseline: Reach, *, max_states: int,
@@ -194,34 +164,3 @@ def why_checks(scenarios: Mapping[str, Scenario], *, max_states: int = DEFAULT_M
     order = {a: n for n, a in enumerate(ABLATIONS)}
     cells.sort(key=lambda c: order[c.ablation])
     return ChecksTable(ABLATIONS, tuple(scenarios), tuple(cells))
-
-
-def explain(exploration: Exploration, scenario: Scenario, variant_id: str,
-            seconds: float) -> dict[str, Any]:
-    """The explorer's answer as the JSON the API, the pages and ``mmlock explore`` share.
-
-    ``seconds`` is measured by the caller (the engine has no clock). ``link`` opens the
-    counterexample at its last step, where the report is; ``start_link`` opens the same
-    scenario and variant at step 0, to step through ``schedule`` from the start. An EngineModel search's violation is
-    an engine Violation, so it has the step, thread and message."""
-    found = exploration.violation if exploration.is_found else None
-    schedule = format_schedule(exploration.schedule) if exploration.is_found else None
-    return {
-        "scenario": scenario.id,
-        "variant": variant_id,
-        "goal": str(exploration.goal),
-        "verdict": exploration.verdict,
-        "bound": exploration.bound,
-        "states": exploration.states,
-        "transitions": exploration.transitions,
-        "seconds": round(seconds, 3),
-        "schedule": schedule,
-        "steps": len(exploration.schedule) if exploration.is_found else None,
-        "preemptions": exploration.preemptions,
-        "shortest_steps": exploration.shortest_steps,
-        "violation": None if found is None else {
-            "kind": found.kind, "object": found.object, "step": found.step,
-            "thread": found.thread, "message": found.message},
-        "link": None if schedule is None else run_link(scenario, variant_id, schedule),
-        "start_link": None if schedule is None else run_link(scenario, variant_id, ""),
-    }

@@ -11,6 +11,8 @@ exception here means the caller asked for something that does not exist or is ma
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ModelError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -28,12 +30,15 @@ class ScheduleError(ModelError):
     """A schedule that is malformed or cannot be replayed.
 
     ``step`` is the 1-based step that failed (0 for a syntax error), ``enabled`` the
-    threads that could have run there, ``prefix`` the longest valid prefix.
+    threads that could have run there, ``prefix`` the longest valid prefix in canonical
+    form and ``valid`` that prefix replayed (an :class:`engine.schedule.Run`; None for a
+    syntax error), so nobody replays a schedule again to show what was valid in it.
     """
 
     def __init__(self, message: str, *, step: int = 0, enabled: tuple[str, ...] = (),
-                 prefix: str = "") -> None:
+                 prefix: str = "", valid: Any = None) -> None:
         super().__init__(message)
         self.step = step
         self.enabled = enabled
         self.prefix = prefix
+        self.valid = valid

@@ -21,28 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from engine.state import Ctx
 
-Value = Any   # int | str | bool | None | Ptr
+Value = Any   # int | str | bool | None | engine.kernel.ptr.Ptr
 Effect = Callable[["Ctx"], None]
 OnReturn = Callable[["Ctx", Value], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Ptr:
-    """A kernel pointer held in a local: its value, what it points to, and the generation
-    the object had when the pointer was taken (the object's own may have moved on).
-
-    ``kind`` is ``vm_area_struct`` (``ref`` = slab index) or ``pmd`` (``ref`` = pfn of the
-    pmd table page holding the entry).  Pointer comparison in the kernel compares ``addr``
-    only, which is the whole point of the story.
-    """
-
-    kind: str
-    addr: int
-    ref: int
-    gen: int
-
-    def __str__(self) -> str:
-        return f"{self.addr:#x}"
 
 
 @dataclass(frozen=True, slots=True)

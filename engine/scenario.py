@@ -24,7 +24,9 @@ from engine.kernel.pgtable import PRESENT, SWAP, Page, Pmd, PmdTable, Pte, PteSu
 from engine.kernel.rwsem import Lock
 from engine.kernel.slab import Site, alloc, new_slab
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, Vma, pud_base
-from engine.program import Program, Ptr
+from engine.kernel.locks import MMAP_SEM, page_lock
+from engine.kernel.ptr import Ptr
+from engine.program import Program
 from engine.programs.exit import MMPUT
 from engine.programs.fault import FAULT
 from engine.programs.madvise import MADVISE
@@ -33,8 +35,8 @@ from engine.programs.mremap import MREMAP
 from engine.programs.munmap import VM_MUNMAP
 from engine.programs.scan import SCAN_MM_SLOT
 from engine.programs.swapio import END_SWAP_BIO_READ
-from engine.schedule import THREAD_IDS
-from engine.state import MMAP_SEM, Config, Frame, Mm, State, Thread
+from engine.schedule import THREAD_IDS, RunRef
+from engine.state import Config, Frame, Mm, State, Thread
 from engine.variants import VARIANT_IDS, VARIANTS, variant as get_variant
 
 CATALOG = Path(__file__).parent / "scenarios"
@@ -173,6 +175,10 @@ class Scenario:
     def initial(self, variant_id: str) -> State:
         return build_initial(self.spec, variant_id)
 
+    def ref(self, variant_id: str, schedule: tuple[str, ...] = ()) -> RunRef:
+        """This scenario's run of ``schedule`` under ``variant_id``, as a value."""
+        return RunRef(self.id, self.digest, variant_id, tuple(schedule))
+
 
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
@@ -283,7 +289,7 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
                 ptes.append((p.address, Pte(SWAP, swap=slot)))
                 if p.io:
                     pages.append(Page(next_pfn, ((p.address, ""),), swap=slot))
-                    locks.append(Lock(f"page {next_pfn:#x} (PG_locked)", "page", writer=p.io))
+                    locks.append(Lock(page_lock(next_pfn), writer=p.io))
                     io_pages[p.io] = next_pfn
             next_pfn += 1
         base = pud_base(t.address)
@@ -312,7 +318,7 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
         threads.append(Thread(t.id, t.name, (Frame(program, 0, tuple(sorted(args.items()))),)))
     if k_holds:
         k = next(t for t in threads if t.frames[0].program.function == "collapse_huge_page")
-        locks.append(Lock(MMAP_SEM, "rwsem", readers=(k.tid,)))
+        locks.append(Lock(MMAP_SEM, readers=(k.tid,)))
     mm = Mm(users=1, count=2, vmas=tuple(sorted(indices, key=lambda i: slab.get(i).vma.start)))
     return State(config, mm, slab, tuple(sorted(pmd_tables.values(), key=lambda t: t.pfn)),
                  tuple(pte_tables), tuple(pages), tuple(swap), tuple(sorted(locks, key=lambda l: l.name)),

@@ -64,17 +64,36 @@ class Run:
         return self.states[-1]
 
 
+@dataclass(frozen=True)
+class RunRef:
+    """A run named as a value: the scenario and the digest it was made for, the variant,
+    the schedule.  The web turns one into a link; the engine never builds URLs."""
+
+    scenario: str
+    digest: str
+    variant: str
+    schedule: tuple[str, ...] = ()
+
+
 def replay(initial: State, schedule: tuple[str, ...]) -> Run:
     """Run ``schedule`` from ``initial``; a step that picks a thread that cannot run fails
     with a ScheduleError naming the step, the threads that could run and the valid prefix."""
-    states = [initial]
-    for n, tid in enumerate(schedule, start=1):
-        state = states[-1]
+    return extend(Run((), (initial,)), schedule)
+
+
+def extend(run: Run, more: tuple[str, ...]) -> Run:
+    """``run`` followed by the steps ``more``; a step that cannot run fails with a
+    ScheduleError that carries the longest valid run (``valid``), replayed once."""
+    schedule, states = list(run.schedule), list(run.states)
+    for tid in more:
+        state, n = states[-1], len(states)
         can = enabled(state)
         if tid not in can:
+            valid = Run(tuple(schedule), tuple(states))
             raise ScheduleError(_why(state, tid, n, can), step=n, enabled=can,
-                                prefix=format_schedule(schedule[:n - 1]))
+                                prefix=format_schedule(valid.schedule), valid=valid)
         states.append(step(state, tid))
+        schedule.append(tid)
     return Run(tuple(schedule), tuple(states))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.errors import ModelError
 from engine.kernel import rwsem
+from engine.kernel.locks import RWSEM, LockId
 from engine.kernel.pgtable import HUGE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, PteTable
 from engine.kernel.rwsem import Lock
 from engine.kernel.slab import Slab
@@ -24,7 +25,6 @@ from engine.kernel.vma import pud_base
 from engine.program import Program, Value
 
 RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
-MMAP_SEM = "mmap_sem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class Thread:
     name: str
     frames: tuple[Frame, ...]
     status: str = RUNNABLE
-    waiting: tuple[str, str] | None = None      # (lock name, mode) while blocked
+    waiting: tuple[LockId, str] | None = None   # (lock, mode) while blocked
     result: Value = None
 
     @property
@@ -131,9 +131,9 @@ class State:
                 return t
         raise ModelError(f"no thread {tid!r}")
 
-    def lock(self, name: str) -> Lock | None:
+    def lock(self, lock: LockId) -> Lock | None:
         for lk in self.locks:
-            if lk.name == name:
+            if lk.id == lock:
                 return lk
         return None
 
@@ -193,11 +193,11 @@ class Ctx:
         self.locals: dict[str, Value] = dict(self.frames[-1].locals)
         self.next_pc: int | None = self.frames[-1].pc + 1
         self.changes: dict[str, Any] = {}
-        self.locks = {lk.name: lk for lk in state.locks}
+        self.locks = {lk.id: lk for lk in state.locks}
         self.woken: list[str] = []
         self.events: list[Event] = []
         self.violation: Violation | None = None
-        self.blocked_on: tuple[str, str] | None = None
+        self.blocked_on: tuple[LockId, str] | None = None
         self.call_req: tuple[Program, dict[str, Value]] | None = None
         self.returned = False
         self.ret_value: Value = None
@@ -249,12 +249,12 @@ class Ctx:
         raise Stop
 
     # -- locks ------------------------------------------------------------------------
-    def lock(self, name: str, kind: str = "rwsem") -> Lock:
-        return self.locks.get(name) or Lock(name, kind)
+    def lock(self, lock: LockId) -> Lock:
+        return self.locks.get(lock) or Lock(lock)
 
-    def acquire(self, name: str, mode: str, kind: str = "rwsem") -> bool:
+    def acquire(self, name: LockId, mode: str) -> bool:
         """down_read/down_write/spin_lock/lock_page: take it, or queue and block here."""
-        lk = self.lock(name, kind)
+        lk = self.lock(name)
         if lk.holds(self.tid):
             self.violate("deadlock", None, f"{self.me} takes {name} ({mode}) while holding it ({lk.holds(self.tid)})",
                          report=f"WARNING: possible recursive locking detected\n{self.me}/{self.tid} is trying to acquire "
@@ -269,9 +269,9 @@ class Ctx:
         self.blocked_on = (name, mode)
         return False
 
-    def trylock(self, name: str, mode: str, kind: str = "rwsem") -> bool:
+    def trylock(self, name: LockId, mode: str) -> bool:
         """down_read_trylock/trylock_page: take it now or fail at once."""
-        lk = self.lock(name, kind)
+        lk = self.lock(name)
         if rwsem.can_take(lk, mode):
             self.locks[name] = rwsem.take(lk, self.tid, mode)
             self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
@@ -280,9 +280,9 @@ class Ctx:
         self.say(f"{self.me} trylocks {name} ({mode}): fails, {why}", kind="lock")
         return False
 
-    def wait_unlocked(self, name: str) -> bool:
+    def wait_unlocked(self, name: LockId) -> bool:
         """wait_on_page_locked: sleep until the lock is free, without taking it."""
-        lk = self.lock(name, "page")
+        lk = self.lock(name)
         if lk.is_free:
             return True
         self.locks[name] = rwsem.enqueue(lk, self.tid, rwsem.WAIT)
@@ -290,16 +290,17 @@ class Ctx:
         self.blocked_on = (name, rwsem.WAIT)
         return False
 
-    def release(self, name: str, mode: str, kind: str = "rwsem") -> None:
+    def release(self, name: LockId, mode: str) -> None:
         """up_read/up_write/spin_unlock/unlock_page, with lockdep's balance check."""
-        lk = self.lock(name, kind)
+        lk = self.lock(name)
+        kind = lk.kind
         out = rwsem.release(lk, self.tid, mode)
         if out is None:
             held = lk.holds(self.tid)
             how = f"holds it for {held}" if held else "does not hold it"
             verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
             self.violate(
-                "rwsem-imbalance" if kind == "rwsem" else "lock-not-held", None,
+                "rwsem-imbalance" if kind == RWSEM else "lock-not-held", None,
                 f"{self.me} calls {verb}({name}) but {how}",
                 report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
                        f"({name}) with {verb}() but {how}.\n"
@@ -311,10 +312,10 @@ class Ctx:
         self.say(f"{self.me} releases {name} ({mode})", kind="lock")
         for t in woken:
             self.woken.append(t)
-            self.say(f"{_name(self.state, t)} is woken and {'holds ' + name if lk.holds(t) else 'runs on'}",
+            self.say(f"{_name(self.state, t)} is woken and {f'holds {name}' if lk.holds(t) else 'runs on'}",
                      kind="wake")
 
-    def holds(self, name: str, mode: str | None = None) -> bool:
+    def holds(self, name: LockId, mode: str | None = None) -> bool:
         held = self.lock(name).holds(self.tid)
         return held is not None and (mode is None or held == mode)
 

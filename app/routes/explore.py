@@ -17,7 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 import engine
-from app import views
+from app import links, views
+from app.answers import checks_json
 from app.rendering import is_fragment, render
 from app.search import RETRY_AFTER_SECONDS, Bounds, Busy, Searches, parse_bounds
 from engine.checks import ChecksTable
@@ -121,7 +122,7 @@ async def checks_api(request: Request) -> Response:
         table = await _table(request, request.app.state.scenarios)
     except Problem as p:
         return _json_problem(p)
-    return JSONResponse(table.to_json())
+    return JSONResponse(checks_json(table))
 
 
 @router.get("/api/scenarios/{scenario_id}/checks", tags=["api"],
@@ -132,7 +133,7 @@ async def scenario_checks_api(request: Request, scenario_id: str) -> Response:
         table = await _table(request, {s.id: s})
     except Problem as p:
         return _json_problem(p)
-    return JSONResponse(table.to_json())
+    return JSONResponse(checks_json(table))
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def segments(scenario: engine.Scenario, variant_id: str, schedule: str) -> list[
     for n in range(1, len(tids) + 1):
         if n == len(tids) or tids[n] != tids[start]:
             out.append(Segment(tids[start], n - start, start + 1, n,
-                               views.player_href(scenario, variant_id, tids[:n])))
+                               links.player_href(scenario, variant_id, tids[:n])))
             start = n
     return out
 
@@ -174,10 +175,6 @@ def headline(answer: dict[str, Any], ask: str) -> str:
     if verdict == "goal-unreachable":
         return f"No schedule reaches {answer['goal']} on {variant} here."
     return f"No answer within the bounds: the search stopped at its {answer['bound']} bound."
-
-
-def explore_href(scenario: engine.Scenario, variant_id: str, ask: str = "find") -> str:
-    return f"/s/{scenario.id}/explore?v={variant_id}&goal=any&ask={ask}&h={scenario.digest}"
 
 
 def _cli_line(search: Search) -> str:
@@ -200,21 +197,21 @@ def _page_problem(request: Request, problem: Problem, links: list[tuple[str, str
 async def explore_page(request: Request, scenario_id: str, v: str = "v4.8", goal: str = "any",
                        ask: str = "find", max_states: str | None = None,
                        max_preemptions: str | None = None, h: str | None = None) -> Response:
-    links = [("All scenarios", "/")]
+    ways_on = [("All scenarios", "/")]
     try:
         search = _validate(request, scenario_id, v, goal, max_states, max_preemptions, h)
-        links = [("Back to the player", views.player_href(search.scenario, search.variant, ()))]
+        ways_on = [("Back to the player", links.player_href(search.scenario, search.variant, ()))]
         answer, cached = await _answer(request, search)
     except Problem as p:
-        return _page_problem(request, p, links)
+        return _page_problem(request, p, ways_on)
     ask = ask if ask in ASKS else "find"
     x = {"answer": answer, "cached": cached, "ask": ask, "headline": headline(answer, ask),
          "segments": segments(search.scenario, search.variant, answer["schedule"]) if answer["schedule"] else [],
          "scenario": views.scenario_card(search.scenario), "search": search, "cli": _cli_line(search),
-         "checks_href": f"/s/{search.scenario.id}/checks", "variants": engine.VARIANT_IDS,
-         "player_href": views.player_href(search.scenario, search.variant, ())}
+         "checks_href": links.checks_href(search.scenario), "variants": engine.VARIANT_IDS,
+         "player_href": links.player_href(search.scenario, search.variant, ())}
     return render(request, "explore.html", {"title": f"Explore {search.scenario.id} on {search.variant}",
-                                            "x": x, "problem": "", "links": links})
+                                            "x": x, "problem": "", "links": ways_on})
 
 
 @router.get("/s/{scenario_id}/explore/cancel", include_in_schema=False)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import engine
-from app import views
+from app import links, views
 from app.rendering import is_fragment, render
 from app.replays import MAX_RUN_CHARS, MODES, RunError, load_run, run_to
 
@@ -26,14 +26,14 @@ def _scenario_or_error(request: Request, scenario_id: str) -> engine.Scenario | 
     if scenario_id not in scenarios:
         return _error(request, 404, "Unknown scenario",
                       f"There is no scenario {scenario_id!r}.",
-                      [(s.spec.title, views.player_href(s, engine.VARIANT_IDS[0], ())) for s in scenarios.values()])
+                      [(s.spec.title, links.player_href(s, engine.VARIANT_IDS[0], ())) for s in scenarios.values()])
     return scenarios[scenario_id]
 
 
 def _variant_error(request: Request, s: engine.Scenario, v: str, run: str) -> Response:
     return _error(request, 404, "Unknown variant",
                   f"There is no variant {v!r}. Pick one of the variants below (the schedule is kept).",
-                  [(f"{vid}: {engine.VARIANTS[vid].title}", views.raw_player_href(s, vid, run))
+                  [(f"{vid}: {engine.VARIANTS[vid].title}", links.raw_player_href(s, vid, run))
                    for vid in engine.VARIANT_IDS])
 
 
@@ -74,7 +74,7 @@ def player(request: Request, scenario_id: str, v: str = engine.VARIANT_IDS[0], r
     if v not in engine.VARIANTS:
         return _variant_error(request, s, v, run)
     if h is not None and h != s.digest:
-        return _stale(request, s, h, views.raw_player_href(s, v, run[:MAX_RUN_CHARS]))
+        return _stale(request, s, h, links.raw_player_href(s, v, run[:MAX_RUN_CHARS]))
     try:
         result = load_run(request.app.state.replays, s, v, run)
     except RunError as e:
@@ -97,7 +97,7 @@ def run_until(request: Request, scenario_id: str, v: str = engine.VARIANT_IDS[0]
     if to not in MODES:
         return _error(request, 400, "Unknown run mode", f"to={to!r}: use one of {', '.join(MODES)}.")
     if h is not None and h != s.digest:
-        return _stale(request, s, h, views.player_href(s, v, ()))
+        return _stale(request, s, h, links.player_href(s, v, ()))
     try:
         result = load_run(request.app.state.replays, s, v, run)
     except RunError as e:
@@ -105,7 +105,7 @@ def run_until(request: Request, scenario_id: str, v: str = engine.VARIANT_IDS[0]
     if to != "end" and t not in {th.tid for th in result.final.threads}:
         return _error(request, 400, "Unknown thread", f"t={t!r} is not a thread of {s.id}.")
     tids = result.schedule + run_to(result.final, t, to)
-    href = views.player_href(s, v, tids)
+    href = links.player_href(s, v, tids)
     if not is_fragment(request):
         return RedirectResponse(href, status_code=303)
     longer = request.app.state.replays.replay(s, v, tids)
@@ -123,7 +123,7 @@ def compare(request: Request, scenario_id: str, a: str = engine.VARIANT_IDS[0], 
             return _error(request, 404, "Unknown variant",
                           f"There is no variant {vid!r}; variants: {', '.join(engine.VARIANT_IDS)}.")
     if h is not None and h != s.digest:
-        return _stale(request, s, h, views.compare_href(s, a, b, ()))
+        return _stale(request, s, h, links.compare_href(s, a, b, ()))
     cache = request.app.state.replays
     sides = []
     tids: tuple[str, ...] | None = None

@@ -17,7 +17,7 @@ from engine.kernel.pgtable import (HUGE, NONE, PRESENT, TABLE, Page, Pmd, PmdTab
 from engine.kernel.slab import ALLOCATED, Site
 from engine.kernel.vma import (HPAGE_PMD_SIZE, PUD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE,
                                Vma, pmd_base, pud_base)
-from engine.program import Ptr
+from engine.kernel.ptr import Ptr
 
 if TYPE_CHECKING:
     from engine.state import Ctx

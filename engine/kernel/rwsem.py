@@ -23,22 +23,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from engine.kernel.locks import RWSEM, LockId
+
 READ, WRITE, WAIT = "read", "write", "wait"
 
 
 @dataclass(frozen=True, slots=True)
 class Lock:
-    """A lock's whole state.  ``kind`` is ``rwsem``, ``spinlock`` or ``page``."""
+    """A lock's whole state: which lock it is, its holders and its wait queue."""
 
-    name: str
-    kind: str
+    id: LockId
     writer: str | None = None
     readers: tuple[str, ...] = ()
     queue: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         assert not (self.writer and self.readers), f"{self.name}: writer and readers at once"
-        assert self.kind == "rwsem" or not self.readers, f"{self.name}: readers on a {self.kind}"
+        assert self.kind == RWSEM or not self.readers, f"{self.name}: readers on a {self.kind}"
+
+    @property
+    def name(self) -> str:
+        return self.id.name
+
+    @property
+    def kind(self) -> str:
+        """``rwsem``, ``spinlock`` or ``page``."""
+        return self.id.kind
 
     @property
     def is_free(self) -> bool:
@@ -56,7 +66,7 @@ class Lock:
 
 def describe_wait(lock: Lock, tid: str) -> str:
     """Who stands between ``tid`` and the lock: "held by K (read); queued behind B"."""
-    held = [f"{h} ({lock.holds(h)})" if lock.kind == "rwsem" else h for h in lock.holders()]
+    held = [f"{h} ({lock.holds(h)})" if lock.kind == RWSEM else h for h in lock.holders()]
     ahead = []
     for other, _ in lock.queue:
         if other == tid:

@@ -18,8 +18,10 @@ from engine.kernel import mm
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
 from engine.kernel.rwsem import READ
 from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
-from engine.program import Program, Ptr, Step
-from engine.state import MMAP_SEM, Ctx
+from engine.kernel.ptr import Ptr
+from engine.program import Program, Step
+from engine.kernel.locks import MMAP_SEM
+from engine.state import Ctx
 
 
 def _find(c: Ctx) -> None:

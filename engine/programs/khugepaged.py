@@ -30,7 +30,8 @@ from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, Pmd, Pte, PteTable
 from engine.kernel.rwsem import READ, WRITE
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, hpage_range
 from engine.program import Program, Step
-from engine.state import MMAP_SEM, Ctx
+from engine.kernel.locks import MMAP_SEM, anon_vma_lock, page_lock, pmd_lock, pte_lock
+from engine.state import Ctx
 
 Fail = Callable[[Ctx, str], None]
 VM_FAULT_RETRY, VM_FAULT_OK = "VM_FAULT_RETRY", 0
@@ -151,16 +152,12 @@ def _pmd_changed(c: Ctx) -> bool:
 
 
 # -- __lock_page_or_retry and do_swap_page --------------------------------------------
-def _page_lock(pfn: int) -> str:
-    return f"page {pfn:#x} (PG_locked)"
-
-
 def _lock_page_or_retry_slow() -> Program:
     def drop(c: Ctx) -> None:
         c.release(MMAP_SEM, READ)
 
     def wait(c: Ctx) -> None:
-        c.wait_unlocked(_page_lock(c["page"]))
+        c.wait_unlocked(page_lock(c["page"]))
 
     return Program("__lock_page_or_retry", KERNEL, "common", ("page", "mm", "flags"), (
         Step("if (flags & FAULT_FLAG_ALLOW_RETRY) { /* no RETRY_NOWAIT */ up_read(&mm->mmap_sem);", drop,
@@ -186,7 +183,7 @@ def do_swap_page() -> Program:
             c["page"] = page.pfn
 
     def lock(c: Ctx) -> None:
-        if not c.trylock(_page_lock(c["page"]), WRITE, "page"):
+        if not c.trylock(page_lock(c["page"]), WRITE):
             c.call(LOCK_PAGE_OR_RETRY, page=c["page"], flags="FAULT_FLAG_ALLOW_RETRY")
 
     def after_slow(c: Ctx, value: int) -> None:
@@ -206,7 +203,7 @@ def do_swap_page() -> Program:
         c.put(swap=tuple((s, d) for s, d in c.get("swap") if s != c["entry"]))
 
     def unlock(c: Ctx) -> None:
-        c.release(_page_lock(c["page"]), WRITE, "page")
+        c.release(page_lock(c["page"]), WRITE)
         c.ret(VM_FAULT_OK)
 
     return Program("do_swap_page", KERNEL, "common", ("fe", "orig_pte"), (
@@ -377,20 +374,20 @@ def collapse(code: Code) -> Program:
             c["result"] = "SCAN_FAIL"
             c.goto("out")
 
-    def anon_vma_lock(c: Ctx) -> None:
+    def take_anon_vma_lock(c: Ctx) -> None:
         vma = mm.deref(c, c["vma"], "anon_vma", "collapse_huge_page", _fix_for(code, "deref"))
         if vma.anon_vma is None:
             oracles.null_deref(c, "vma->anon_vma", "down_write, called from anon_vma_lock_write",
                                "collapse_huge_page", _fix_for(code, "anon"))
         c["anon_vma"] = vma.anon_vma
-        c.acquire(f"anon_vma {vma.anon_vma}", WRITE)
+        c.acquire(anon_vma_lock(vma.anon_vma), WRITE)
 
     def map_ptes(c: Ctx) -> None:
         table = mm.pte_offset_map(c, c["pmd"], c["address"], "collapse_huge_page", _fix_for(code, "pmd"))
         c["pte"] = table.pfn if table else None
 
-    def pmd_lock(c: Ctx) -> None:
-        c.acquire(f"pmd_lock {c['pmd'].ref:#x}", WRITE, "spinlock")
+    def take_pmd_lock(c: Ctx) -> None:
+        c.acquire(pmd_lock(c["pmd"].ref), WRITE)
 
     def flush(c: Ctx) -> None:
         mm.deref(c, c["vma"], "vm_mm", "pmdp_collapse_flush", _fix_for(code, "deref"))
@@ -406,29 +403,29 @@ def collapse(code: Code) -> Program:
         mm.set_pmd(c, c["pmd"], c["address"], Pmd())
 
     def pmd_unlock(c: Ctx) -> None:
-        c.release(f"pmd_lock {c['pmd'].ref:#x}", WRITE, "spinlock")
+        c.release(pmd_lock(c["pmd"].ref), WRITE)
 
-    def pte_lock(c: Ctx) -> None:
-        c.acquire(f"pte_lock {c['pte'] or 0:#x}", WRITE, "spinlock")
+    def take_pte_lock(c: Ctx) -> None:
+        c.acquire(pte_lock(c["pte"]), WRITE)
 
     def isolate(c: Ctx) -> None:
         mm.deref(c, c["vma"], "vm_flags", "__collapse_huge_page_isolate", _fix_for(code, "deref"))
         c["isolated"] = _isolate(c)
 
     def pte_unlock(c: Ctx) -> None:
-        c.release(f"pte_lock {c['pte'] or 0:#x}", WRITE, "spinlock")
+        c.release(pte_lock(c["pte"]), WRITE)
 
     def isolate_failed(c: Ctx) -> None:
         if c["isolated"]:
             return
         if c["_pmd"] is not None:
             mm.set_pmd(c, c["pmd"], c["address"], Pmd("table", c["_pmd"]))
-        c.release(f"anon_vma {c['anon_vma']}", WRITE)
+        c.release(anon_vma_lock(c["anon_vma"]), WRITE)
         c["result"] = "SCAN_FAIL"
         c.goto("out")
 
     def anon_vma_unlock(c: Ctx) -> None:
-        c.release(f"anon_vma {c['anon_vma']}", WRITE)
+        c.release(anon_vma_lock(c["anon_vma"]), WRITE)
 
     def copy(c: Ctx) -> None:
         mm.deref(c, c["vma"], "vm_page_prot", "__collapse_huge_page_copy", _fix_for(code, "deref"))
@@ -462,7 +459,7 @@ def collapse(code: Code) -> Program:
         mm.set_pmd(c, c["pmd"], c["address"], Pmd(HUGE, c["new_page"]))
 
     def succeed(c: Ctx) -> None:
-        c.release(f"pmd_lock {c['pmd'].ref:#x}", WRITE, "spinlock")
+        c.release(pmd_lock(c["pmd"].ref), WRITE)
         c["result"] = "SCAN_SUCCEED"
 
     def up_write(c: Ctx) -> None:
@@ -512,15 +509,15 @@ def collapse(code: Code) -> Program:
             middle.append(Step("if (mm_find_pmd(mm, address) != pmd) goto out;", pmd_recheck,
                                "{me} checks that the pmd is still the one it found"))
     tail = [
-        Step("anon_vma_lock_write(vma->anon_vma);", anon_vma_lock,
+        Step("anon_vma_lock_write(vma->anon_vma);", take_anon_vma_lock,
              "{me} takes the anon_vma lock (write) to keep rmap walkers out", lock_op=True),
         Step("pte = pte_offset_map(pmd, address); pte_ptl = pte_lockptr(mm, pmd);", map_ptes,
              "{me} maps the pte table"),
-        Step("pmd_ptl = pmd_lock(mm, pmd);", pmd_lock, "{me} takes the pmd lock", lock_op=True),
+        Step("pmd_ptl = pmd_lock(mm, pmd);", take_pmd_lock, "{me} takes the pmd lock", lock_op=True),
         Step("_pmd = pmdp_collapse_flush(vma, address, pmd);", flush,
              "{me} clears the pmd and flushes the TLB: gup_fast can no longer reach the ptes"),
         Step("spin_unlock(pmd_ptl);", pmd_unlock, "{me} drops the pmd lock", lock_op=True),
-        Step("spin_lock(pte_ptl);", pte_lock, "{me} takes the pte lock", lock_op=True),
+        Step("spin_lock(pte_ptl);", take_pte_lock, "{me} takes the pte lock", lock_op=True),
         Step("isolated = __collapse_huge_page_isolate(vma, address, pte);", isolate,
              "{me} isolates and locks every small page of the range"),
         Step("spin_unlock(pte_ptl);", pte_unlock, "{me} drops the pte lock", lock_op=True),
@@ -532,7 +529,7 @@ def collapse(code: Code) -> Program:
         Step("__collapse_huge_page_copy(pte, new_page, vma, address, pte_ptl);", copy,
              "{me} copies the small pages into the huge page"),
         Step("_pmd = mk_huge_pmd(new_page, vma->vm_page_prot);", mk_huge, "{me} builds the huge pmd"),
-        Step("spin_lock(pmd_ptl);", pmd_lock, "{me} takes the pmd lock", lock_op=True),
+        Step("spin_lock(pmd_ptl);", take_pmd_lock, "{me} takes the pmd lock", lock_op=True),
         Step("BUG_ON(!pmd_none(*pmd)); set_pmd_at(mm, address, pmd, _pmd);", set_huge,
              "{me} installs the huge pmd"),
         Step("spin_unlock(pmd_ptl); result = SCAN_SUCCEED;", succeed, "{me} drops the pmd lock: collapsed",
@@ -589,7 +586,7 @@ def _isolate(c: Ctx) -> bool:
         reason = f"{counts['swap']} pte(s) still swapped out"
     else:
         for _, pte in table.ptes:
-            if pte.kind == PRESENT and c.state.lock(_page_lock(pte.page)) is not None:
+            if pte.kind == PRESENT and c.state.lock(page_lock(pte.page)) is not None:
                 reason = f"page {pte.page:#x} is locked (trylock_page fails)"
                 break
         else:

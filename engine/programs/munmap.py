@@ -15,7 +15,8 @@ from dataclasses import replace
 from engine.kernel import mm
 from engine.kernel.rwsem import WRITE
 from engine.program import Program, Step
-from engine.state import MMAP_SEM, Ctx
+from engine.kernel.locks import MMAP_SEM
+from engine.state import Ctx
 
 KERNEL = "v4.8"
 

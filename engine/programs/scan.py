@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from engine.kernel.rwsem import READ
 from engine.program import Program, Step
-from engine.state import MMAP_SEM, Ctx
+from engine.kernel.locks import MMAP_SEM
+from engine.state import Ctx
 
 
 def _trylock(c: Ctx) -> None:

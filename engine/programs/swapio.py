@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.kernel.locks import page_lock
 from engine.kernel.rwsem import WRITE
 from engine.program import Program, Step
 from engine.state import Ctx
@@ -25,7 +26,7 @@ def _uptodate(c: Ctx) -> None:
 
 
 def _unlock(c: Ctx) -> None:
-    c.release(f"page {c['page']:#x} (PG_locked)", WRITE, "page")
+    c.release(page_lock(c["page"]), WRITE)
     c.ret(0)
 
 

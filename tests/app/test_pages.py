@@ -1,5 +1,5 @@
 import engine
-from app import views
+from app import links, views
 from tests.app.conftest import HX, NULL_DEREF_RUN, SCENARIO, V1
 
 
@@ -25,7 +25,7 @@ def test_player_page_shows_the_null_deref_report_and_its_check(client, digest):
     assert "NULL pointer dereference" in p.violation.report
     assert "hugepage_vma_check" in p.violation.check
     assert all(not c.enabled for c in p.controls)
-    assert p.back_href == views.player_href(engine.catalog()[SCENARIO], V1, engine.parse_schedule("C2K3AK18A9K"))
+    assert p.back_href == links.player_href(engine.catalog()[SCENARIO], V1, engine.parse_schedule("C2K3AK18A9K"))
 
 
 def test_player_shows_the_reused_slab_object_with_its_new_generation(client):

@@ -21,11 +21,33 @@ def test_one_more_step_costs_one_engine_step(scenario, monkeypatch):
     cache = ReplayCache()
     tids = engine.parse_schedule(NULL_DEREF_RUN)
     cache.replay(scenario, V1, tids[:-1])
-    calls = []
-    real = engine.step
-    monkeypatch.setattr(engine, "step", lambda s, t: calls.append(t) or real(s, t))
+    calls = _count_steps(monkeypatch)
     cache.replay(scenario, V1, tids)
     assert calls == [tids[-1]]
+
+
+def _count_steps(monkeypatch) -> list[str]:
+    """Record every engine step a replay takes (replay and extend step through here)."""
+    calls: list[str] = []
+    real = engine.schedule.step
+    monkeypatch.setattr(engine.schedule, "step", lambda s, t: calls.append(t) or real(s, t))
+    return calls
+
+
+def test_an_invalid_schedule_is_replayed_once(scenario, monkeypatch):
+    calls = _count_steps(monkeypatch)
+    with pytest.raises(RunError) as e:
+        load_run(ReplayCache(), scenario, V1, "C2K3C")
+    assert e.value.shown.schedule == tuple("CCKKK") and calls == list("CCKKK")
+
+
+def test_an_invalid_schedule_after_a_cached_prefix_steps_only_past_it(scenario, monkeypatch):
+    cache = ReplayCache()
+    cache.replay(scenario, V1, tuple("CCK"))
+    calls = _count_steps(monkeypatch)
+    with pytest.raises(RunError):
+        load_run(cache, scenario, V1, "C2K3C")
+    assert calls == ["K", "K"]
 
 
 def test_cache_stays_within_its_bound(scenario):

@@ -6,6 +6,7 @@ import pytest
 
 import engine
 from engine.explore import EngineModel, reachable_violations
+from engine.kernel.locks import SPINLOCK, LockId, pmd_lock
 from engine.kernel.rwsem import WRITE
 from engine.program import Program, Step
 from engine.state import Ctx, Frame, Thread, step
@@ -82,15 +83,19 @@ def test_stale_pointer_to_a_reused_object_goes_unnoticed_without_quarantine(scen
     assert "use-after-free:vm_area_struct" in reachable(scenarios, "realloc-anon-kasan", "v4.8-rc-stale-vma")
 
 
+def _spinlock(name):
+    return LockId(name, SPINLOCK, "ptl")
+
+
 def _two_lock_state(scenarios, order_a, order_b):
     """A state whose threads A and B take two spinlocks in the given orders."""
     def program(name, first, second):
         return Program(name, "v4.8", "test", (), (
-            Step(f"spin_lock({first});", lambda c: c.acquire(first, WRITE, "spinlock"), lock_op=True),
-            Step(f"spin_lock({second});", lambda c: c.acquire(second, WRITE, "spinlock"), lock_op=True),
-            Step(f"spin_unlock({second});", lambda c: c.release(second, WRITE, "spinlock"), lock_op=True),
+            Step(f"spin_lock({first});", lambda c: c.acquire(_spinlock(first), WRITE), lock_op=True),
+            Step(f"spin_lock({second});", lambda c: c.acquire(_spinlock(second), WRITE), lock_op=True),
+            Step(f"spin_unlock({second});", lambda c: c.release(_spinlock(second), WRITE), lock_op=True),
             Step(f"spin_unlock({first}); return 0;",
-                 lambda c: (c.release(first, WRITE, "spinlock"), c.ret(0)), lock_op=True),
+                 lambda c: (c.release(_spinlock(first), WRITE), c.ret(0)), lock_op=True),
         ))
     base = scenarios["rwsem-basics"].initial("v4.8")
     threads = (Thread("A", "first", (Frame(program("a", *order_a), 0),)),
@@ -129,12 +134,12 @@ def test_lost_data_is_silent_when_every_byte_survives(scenarios):
 def test_releasing_a_spinlock_not_held_is_lock_not_held(scenarios):
     c = Ctx(scenarios["realloc-file"].initial("v4.8"), "K")
     with pytest.raises(Exception):
-        c.release("pmd_lock 0x1", WRITE, "spinlock")
+        c.release(pmd_lock(0x1), WRITE)
     assert c.violation.kind == "lock-not-held"
 
 
 def test_releasing_a_held_spinlock_is_fine(scenarios):
     c = Ctx(scenarios["realloc-file"].initial("v4.8"), "K")
-    assert c.acquire("pmd_lock 0x1", WRITE, "spinlock")
-    c.release("pmd_lock 0x1", WRITE, "spinlock")
+    assert c.acquire(pmd_lock(0x1), WRITE)
+    c.release(pmd_lock(0x1), WRITE)
     assert c.violation is None

@@ -1,9 +1,10 @@
 from engine.kernel import rwsem
+from engine.kernel.locks import MMAP_SEM, page_lock
 from engine.kernel.rwsem import READ, WAIT, WRITE, Lock
 
 
 def held_by(*readers: str, writer: str | None = None, queue=()) -> Lock:
-    return Lock("mmap_sem", "rwsem", writer=writer, readers=tuple(readers), queue=tuple(queue))
+    return Lock(MMAP_SEM, writer=writer, readers=tuple(readers), queue=tuple(queue))
 
 
 def test_readers_share_the_lock():
@@ -56,7 +57,7 @@ def test_last_reader_leaving_hands_over_to_the_writer_but_not_before():
 
 
 def test_page_waiters_are_woken_without_taking_the_lock():
-    lock = Lock("page", "page", writer="C", queue=(("K", WAIT),))
+    lock = Lock(page_lock(0x1000), writer="C", queue=(("K", WAIT),))
     lock, woken = rwsem.release(lock, "C", WRITE)
     assert woken == ("K",) and lock.is_free
 

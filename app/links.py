@@ -1,0 +1,45 @@
+"""Every link the app hands out, built in one place from values.
+
+A player link is a whole state: ``/s/{scenario}?v=variant&run=schedule&h=digest``; the
+digest makes a link recognisably old once the scenario or its programs change.  Step 0
+carries no ``run``.  Schedules are always written in the canonical run-length form.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import engine
+from engine import RunRef, Scenario
+
+
+def _query(**params: str) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def run_href(ref: RunRef) -> str:
+    """The player at the end of ``ref``'s schedule."""
+    return f"/s/{ref.scenario}?" + _query(v=ref.variant, run=engine.format_schedule(ref.schedule), h=ref.digest)
+
+
+def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | list[str]) -> str:
+    return run_href(scenario.ref(variant_id, tuple(tids)))
+
+
+def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:
+    """A player link that keeps a schedule as typed (it may not replay on this variant)."""
+    return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.digest)
+
+
+def run_to_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...], mode: str, tid: str = "") -> str:
+    """A link the server answers with the longer run (see app.replays.run_to)."""
+    return f"/s/{scenario.id}/run?" + _query(v=variant_id, run=engine.format_schedule(tids), h=scenario.digest,
+                                             to=mode, t=tid)
+
+
+def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> str:
+    return f"/s/{scenario.id}/compare?" + _query(a=a, b=b, run=engine.format_schedule(tids), h=scenario.digest)
+
+
+def checks_href(scenario: Scenario | None = None) -> str:
+    return f"/s/{scenario.id}/checks" if scenario is not None else "/checks"
