@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.fixes import Fix
 from engine.kernel.slab import VMA_CACHE, VMA_OBJECT_SIZE, SlabObject
 from engine.kernel.vma import HPAGE_PMD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE, Vma
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 RULE = "=" * 66
 
 
-def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: str) -> None:
+def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: Fix) -> None:
     """A read of a freed (or quarantined) vm_area_struct: KASAN's slab report."""
     alloc = obj.allocated.stack if obj.allocated else "?"
     alloc_by = f"task {obj.allocated.tid}" if obj.allocated and obj.allocated.tid != "-" else "the process, before the scenario"
@@ -44,7 +45,7 @@ def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: s
               report, check)
 
 
-def page_table_use_after_free(c: Ctx, pfn: int, what: str, where: str, check: str) -> None:
+def page_table_use_after_free(c: Ctx, pfn: int, what: str, where: str, check: Fix) -> None:
     """A read through a freed page-table page: KASAN reports a freed page, no slab cache."""
     report = "\n".join([
         RULE,
@@ -59,7 +60,7 @@ def page_table_use_after_free(c: Ctx, pfn: int, what: str, where: str, check: st
               f"{c.me} reads the freed {what} (pfn {pfn:#x}) in {where}", report, check)
 
 
-def null_deref(c: Ctx, field: str, where: str, caller: str, check: str) -> None:
+def null_deref(c: Ctx, field: str, where: str, caller: str, check: Fix) -> None:
     """An oops on a NULL pointer, as the 2020 syzbot report for anon_vma_lock_write."""
     report = "\n".join([
         "BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
@@ -73,7 +74,7 @@ def null_deref(c: Ctx, field: str, where: str, caller: str, check: str) -> None:
     c.violate("null-deref", None, f"{c.me} dereferences NULL {field} in {where}", report, check)
 
 
-def bug_on(c: Ctx, condition: str, where: str, message: str, check: str) -> None:
+def bug_on(c: Ctx, condition: str, where: str, message: str, check: Fix) -> None:
     report = "\n".join([
         "------------[ cut here ]------------",
         f"kernel BUG at mm/khugepaged.c: {condition}",
@@ -84,7 +85,7 @@ def bug_on(c: Ctx, condition: str, where: str, message: str, check: str) -> None
     c.violate("bug-on", None, message, report, check)
 
 
-def check_huge_install(c: Ctx, addr: int, covering: list[Vma], thp: str, check: str) -> None:
+def check_huge_install(c: Ctx, addr: int, covering: list[Vma], thp: str, check: Fix) -> None:
     """A huge pmd may only map 2 MiB that lie inside one anonymous, THP-eligible VMA."""
     start, end = addr, addr + HPAGE_PMD_SIZE
     whole = [v for v in covering if v.start <= start and end <= v.end]
@@ -107,7 +108,7 @@ def check_huge_install(c: Ctx, addr: int, covering: list[Vma], thp: str, check: 
                   f"{c.me} installs a transparent huge page in {vma.describe()}, but {why}", report, check)
 
 
-def check_copy(c: Ctx, before: dict[int, str | None], after: dict[int, str | None], check: str) -> None:
+def check_copy(c: Ctx, before: dict[int, str | None], after: dict[int, str | None], check: Fix) -> None:
     """Every user-visible byte in the range must survive a collapse unchanged."""
     lost = [a for a in sorted(before) if before[a] is not None and before[a] != after.get(a)]
     if lost:
@@ -117,7 +118,7 @@ def check_copy(c: Ctx, before: dict[int, str | None], after: dict[int, str | Non
         c.violate("lost-data", None, f"{c.me}'s collapse loses the contents of {a:#x}", report, check)
 
 
-def lock_not_held(c: Ctx, lock: str, action: str, check: str) -> None:
+def lock_not_held(c: Ctx, lock: str, action: str, check: Fix) -> None:
     report = "\n".join([
         "WARNING: suspicious lock usage",
         f"{c.me}/{c.tid} {action} without holding {lock}.",

@@ -42,6 +42,29 @@ class Step:
     lock_op: bool = False
 
 
+def line(text: str, says: str = "", *, label: str | None = None, on_return: OnReturn | None = None,
+         lock_op: bool = False) -> Callable[[Effect], Step]:
+    """Write a step where its line is: the decorated function is the line's effect.
+
+        @line("up_read(&mm->mmap_sem);", "{me} drops mmap_sem (read)", lock_op=True)
+        def up_read(c): c.release(MMAP_SEM, READ)
+
+    binds ``up_read`` to the Step."""
+    def make(effect: Effect) -> Step:
+        return Step(text, effect, says, label, on_return, lock_op)
+    return make
+
+
+def lock_step(lock: Any, mode: str, text: str, says: str, *, label: str | None = None) -> Step:
+    """A line that takes ``lock`` (an engine.kernel.locks.LockId) in ``mode``, or queues."""
+    return Step(text, lambda c: c.acquire(lock, mode), says, label, lock_op=True)
+
+
+def unlock_step(lock: Any, mode: str, text: str, says: str, *, label: str | None = None) -> Step:
+    """A line that releases ``lock`` held in ``mode``."""
+    return Step(text, lambda c: c.release(lock, mode), says, label, lock_op=True)
+
+
 @dataclass(frozen=True, eq=False)
 class Program:
     """A kernel function as steps.  ``doc`` lists departures from the kernel."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine import fixes
 from engine.errors import ModelError
+from engine.fixes import Fix
 from engine.kernel import rwsem
 from engine.kernel.locks import RWSEM, LockId
 from engine.kernel.pgtable import HUGE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, PteTable
@@ -105,7 +107,7 @@ class Violation:
     thread: str
     message: str
     report: str
-    check: str
+    check: Fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +245,7 @@ class Ctx:
     def ret(self, value: Value = None) -> None:
         self.returned, self.ret_value = True, value
 
-    def violate(self, kind: str, obj: str | None, message: str, report: str, check: str) -> None:
+    def violate(self, kind: str, obj: str | None, message: str, report: str, check: Fix) -> None:
         self.violation = Violation(kind, obj, self.state.steps + 1, self.tid, message, report, check)
         self.say(message, kind="violation")
         raise Stop
@@ -259,7 +261,7 @@ class Ctx:
             self.violate("deadlock", None, f"{self.me} takes {name} ({mode}) while holding it ({lk.holds(self.tid)})",
                          report=f"WARNING: possible recursive locking detected\n{self.me}/{self.tid} is trying to acquire "
                                 f"lock {name} ({mode}) but already holds it ({lk.holds(self.tid)}).",
-                         check="lockdep: never take a lock the thread already holds")
+                         check=fixes.NO_RECURSION)
         if rwsem.can_take(lk, mode):
             self.locks[name] = rwsem.take(lk, self.tid, mode)
             self.say(f"{self.me} takes {name} ({mode})", kind="lock")
@@ -305,8 +307,7 @@ class Ctx:
                 report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
                        f"({name}) with {verb}() but {how}.\n"
                        + ("The rwsem count is now corrupt: the read hold is never dropped." if held else ""),
-                check="every unlock must match how the lock was taken (fixed by \"mm, thp: fix "
-                      "locking inconsistency in collapse_huge_page\", S6)")
+                check=fixes.UNLOCK_BALANCE)
         lk, woken = out
         self.locks[name] = lk
         self.say(f"{self.me} releases {name} ({mode})", kind="lock")
@@ -382,7 +383,7 @@ def _deadlock_check(state: State) -> State:
     message = "no thread can run: " + "; ".join(waits)
     violation = Violation("deadlock", None, state.steps, blocked[0].tid, message,
                           report="INFO: task blocked for more than 120 seconds.\n" + "\n".join(waits),
-                          check="lock ordering: every thread must take these locks in one order")
+                          check=fixes.LOCK_ORDER)
     return replace(state, violation=violation,
                    last=state.last + (Event(blocked[0].tid, message, "violation"),))
 

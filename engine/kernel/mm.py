@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from engine import oracles
+from engine import fixes, oracles
+from engine.fixes import Fix
 from engine.kernel import slab as slabmod
 from engine.kernel.pgtable import (HUGE, NONE, PRESENT, TABLE, Page, Pmd, PmdTable, Pte,
                                    PteTable)
@@ -36,7 +37,7 @@ def vmas(c: Ctx) -> list[Vma]:
 
 
 def find_vma(c: Ctx, addr: int, where: str = "find_vma",
-             check: str = "mmap_sem held across the walk") -> Ptr | None:
+             check: Fix = fixes.MMAP_SEM_HELD) -> Ptr | None:
     """The first VMA with vm_end > addr, or NULL; it may start above addr.
 
     Walks mm's VMA list, reading each object's vm_end, so a list that still holds freed
@@ -52,7 +53,7 @@ def find_vma(c: Ctx, addr: int, where: str = "find_vma",
     return None
 
 
-def deref(c: Ctx, ptr: Ptr | None, field: str, where: str, check: str) -> Vma:
+def deref(c: Ctx, ptr: Ptr | None, field: str, where: str, check: Fix) -> Vma:
     """Read a field through a vm_area_struct pointer: NULL and freed objects are caught."""
     if ptr is None:
         oracles.null_deref(c, "vma", where, c.program.function, check)
@@ -165,7 +166,7 @@ def mm_find_pmd(c: Ctx, addr: int) -> Ptr | None:
     return Ptr("pmd", table.entry_addr(addr), table.pfn, 1)
 
 
-def read_pmd(c: Ctx, pmd: Ptr, addr: int, where: str, check: str) -> Pmd:
+def read_pmd(c: Ctx, pmd: Ptr, addr: int, where: str, check: Fix) -> Pmd:
     """*pmd through a saved pmd_t pointer: a freed pmd table page is a use-after-free."""
     table = _tables(c, "pmd_tables")[pmd.ref]
     if not table.live:
@@ -173,7 +174,7 @@ def read_pmd(c: Ctx, pmd: Ptr, addr: int, where: str, check: str) -> Pmd:
     return table.entry(addr)
 
 
-def pte_offset_map(c: Ctx, pmd: Ptr, addr: int, where: str, check: str) -> PteTable | None:
+def pte_offset_map(c: Ctx, pmd: Ptr, addr: int, where: str, check: Fix) -> PteTable | None:
     """Map the pte table *pmd points to.  A none pmd maps physical page 0 and a huge pmd
     its huge page as if they were pte tables: no crash, garbage ptes (modelled as none)."""
     entry = read_pmd(c, pmd, addr, where, check)

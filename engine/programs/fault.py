@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine import oracles
+from engine import fixes, oracles
 from engine.kernel import mm
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
 from engine.kernel.rwsem import READ
@@ -32,7 +32,7 @@ def _find(c: Ctx) -> None:
 
 
 def _vma(c: Ctx):
-    return mm.deref(c, c["vma"], "vm_flags", "handle_mm_fault", "mmap_sem (read) held across the fault")
+    return mm.deref(c, c["vma"], "vm_flags", "handle_mm_fault", fixes.MMAP_SEM_FAULT)
 
 
 def _pmd_alloc(c: Ctx) -> None:
@@ -43,7 +43,7 @@ def _pmd_alloc(c: Ctx) -> None:
 def _huge(c: Ctx) -> None:
     vma = _vma(c)
     base, end = mm.span(c["address"])
-    entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_mm_fault", "")
+    entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_mm_fault", fixes.MMAP_SEM_FAULT)
     eligible = (entry.kind == NONE and vma.is_anonymous and not vma.has(VM_NOHUGEPAGE)
                 and (c.get("config").thp == "always" or vma.has(VM_HUGEPAGE))
                 and vma.start <= base and end <= vma.end)
@@ -55,14 +55,14 @@ def _huge(c: Ctx) -> None:
     pfn = mm.add_page(c, ((c["address"], c["data"]),), huge=True)
     start, stop = mm.span(c["address"])
     covering = [v for v in mm.vmas(c) if v.start < stop and start < v.end]
-    oracles.check_huge_install(c, start, covering, c.get("config").thp, "transparent_hugepage_enabled(vma)")
+    oracles.check_huge_install(c, start, covering, c.get("config").thp, fixes.THP_ENABLED)
     mm.set_pmd(c, c["pmd"], c["address"], Pmd(HUGE, pfn))
     c.say(f"{c.me} maps a huge page at pfn {pfn:#x} over [{start:#x}, {stop:#x})")
     c.goto("out")
 
 
 def _pte_alloc(c: Ctx) -> None:
-    entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_pte_fault", "")
+    entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_pte_fault", fixes.MMAP_SEM_FAULT)
     if entry.kind == NONE:
         mm.install_pte_table(c, c["address"])
     elif entry.kind == HUGE:
@@ -79,7 +79,7 @@ def _anon_vma_prepare(c: Ctx) -> None:
 
 
 def _set_pte(c: Ctx) -> None:
-    entry = mm.read_pmd(c, c["pmd"], c["address"], "do_anonymous_page", "")
+    entry = mm.read_pmd(c, c["pmd"], c["address"], "do_anonymous_page", fixes.MMAP_SEM_FAULT)
     assert entry.kind == TABLE
     table = mm.pte_table(c, entry.target)
     if table.pte(c["address"]).kind == PRESENT:
