@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import engine
-from app.links import compare_href, player_href, raw_player_href, run_to_href
+from app.links import compare_href, player_href, run_to_href
 from engine import Run, Scenario, State
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, TABLE
 from engine.kernel.slab import ALLOCATED
@@ -669,7 +669,7 @@ def violation_view(scenario: Scenario, variant_id: str, run: Run) -> ViolationVi
     v = run.final.violation
     if v is None:
         return None
-    return ViolationView(v.kind, v.object or "", v.step, v.thread, v.message, v.report, v.check,
+    return ViolationView(v.kind, v.object or "", v.step, v.thread, v.message, v.report, v.check.text,
                          player_href(scenario, variant_id, run.schedule[:v.step]))
 
 

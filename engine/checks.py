@@ -19,9 +19,8 @@ from typing import Any, Literal
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal, reachable_violations
 from engine.scenario import Scenario
 from engine.schedule import RunRef, format_schedule
-from engine.variants import ABLATIONS
+from engine.variants import ABLATIONS, BASELINE
 
-BASELINE = "v4.8"
 CellStatus = Literal["needed", "not needed here", "incomplete"]
 
 

@@ -23,16 +23,12 @@ from dataclasses import dataclass, replace
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
+from engine.oracles import VIOLATION_KINDS, VIOLATION_OBJECTS
 from engine.state import State, enabled, step
 
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
 
-VIOLATION_KINDS = (
-    "use-after-free", "null-deref", "huge-pmd-outside-vma", "thp-in-ineligible-vma",
-    "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock",
-)
-VIOLATION_OBJECTS = ("vm_area_struct", "page-table", "mm_struct")
 DEFAULT_MAX_STATES = 200_000
 _SCAN_CODE = re.compile(r"SCAN(_[A-Z0-9]+)+")
 _CLOCK_EVERY = 256  # expansions between two calls of out_of_time

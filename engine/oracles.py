@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from engine.state import Ctx
 
 RULE = "=" * 66
+VIOLATION_KINDS = ("use-after-free", "null-deref", "huge-pmd-outside-vma", "thp-in-ineligible-vma",
+                   "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock")
+VIOLATION_OBJECTS = ("vm_area_struct", "page-table", "mm_struct")
 
 
 def vma_use_after_free(c: Ctx, obj: SlabObject, field: str, where: str, check: Fix) -> None:

@@ -16,7 +16,7 @@ Programs compare and hash by (function, variant), so a thread's frames stay plai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
     from engine.state import Ctx
@@ -67,7 +67,8 @@ def unlock_step(lock: Any, mode: str, text: str, says: str, *, label: str | None
 
 @dataclass(frozen=True, eq=False)
 class Program:
-    """A kernel function as steps.  ``doc`` lists departures from the kernel."""
+    """A kernel function as steps.  ``doc`` lists departures from the kernel; ``callees``
+    are the programs its lines call (a line may call no other)."""
 
     function: str
     kernel: str
@@ -75,6 +76,7 @@ class Program:
     params: tuple[str, ...]
     steps: tuple[Step, ...]
     doc: str = ""
+    callees: tuple[Program, ...] = ()
     labels: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +85,22 @@ class Program:
 
     def label(self, name: str) -> int:
         return self.labels[name]
+
+    def closure(self) -> tuple[Program, ...]:
+        """This program and every program it can call, each once, callers first."""
+        out: list[Program] = []
+        todo = [self]
+        while todo:
+            p = todo.pop(0)
+            if p not in out:
+                out.append(p)
+                todo.extend(p.callees)
+        return tuple(out)
+
+    @property
+    def text(self) -> str:
+        """Its name and lines: what a link's digest covers."""
+        return repr(self) + "\n" + "\n".join(s.line for s in self.steps)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -96,3 +114,31 @@ class Program:
 
     def __repr__(self) -> str:
         return f"{self.function}@{self.variant}"
+
+
+class Start(Protocol):
+    """What a path's setup may ask of the scenario's initial address space."""
+
+    def vma_at(self, addr: int) -> Value:
+        """A pointer to the VMA that contains ``addr`` (a ScenarioError if none does)."""
+
+    def io_page(self, tid: str) -> int:
+        """The pfn of the swap cache page whose read thread ``tid`` is."""
+
+
+Setup = Callable[[dict[str, Value], Start, str, Program], dict[str, Value]]
+
+
+@dataclass(frozen=True)
+class Path:
+    """A kernel path a scenario thread can run, as the registry lists it.
+
+    ``name`` is what scenario files write; ``program`` the v4.8 code (a variant may replace
+    it); ``setup`` completes a thread's arguments from the initial address space (given the
+    args, the Start, the thread id and the program the variant runs); ``holds`` are the locks, with modes, a thread on this
+    path already holds when the scenario starts."""
+
+    name: str
+    program: Program
+    setup: Setup | None = None
+    holds: tuple[tuple[Any, str], ...] = ()

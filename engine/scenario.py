@@ -20,31 +20,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import ScenarioError
-from engine.kernel.pgtable import PRESENT, SWAP, Page, Pmd, PmdTable, Pte, PteSummary, PteTable, TABLE
-from engine.kernel.rwsem import Lock
-from engine.kernel.slab import Site, alloc, new_slab
-from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, Vma, pud_base
-from engine.kernel.locks import MMAP_SEM, page_lock
-from engine.kernel.ptr import Ptr
-from engine.program import Program
-from engine.programs.exit import MMPUT
-from engine.programs.fault import FAULT
-from engine.programs.madvise import MADVISE
-from engine.programs.mmap import MMAP_REGION
-from engine.programs.mremap import MREMAP
-from engine.programs.munmap import VM_MUNMAP
-from engine.programs.scan import SCAN_MM_SLOT
-from engine.programs.swapio import END_SWAP_BIO_READ
+from engine.initial import build_initial
+from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE
+from engine.oracles import VIOLATION_KINDS
+from engine.programs import PATHS
 from engine.schedule import THREAD_IDS, RunRef
-from engine.state import Config, Frame, Mm, State, Thread
-from engine.variants import VARIANT_IDS, VARIANTS, variant as get_variant
+from engine.state import State
+from engine.variants import VARIANT_IDS, VARIANTS
 
 CATALOG = Path(__file__).parent / "scenarios"
-VIOLATION_KINDS = ("use-after-free", "null-deref", "huge-pmd-outside-vma", "thp-in-ineligible-vma",
-                   "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock")
-COMMON_PROGRAMS: dict[str, Program] = {p.function: p for p in (
-    VM_MUNMAP, MMAP_REGION, MREMAP, MADVISE, MMPUT, FAULT, END_SWAP_BIO_READ, SCAN_MM_SLOT)}
-PROGRAM_NAMES = ("collapse_huge_page",) + tuple(COMMON_PROGRAMS)
+MAX_CALLS = 8
 USER_PFN_BASE = 0x12A000
 TABLE_PFN_BASE = 0x3B100
 
@@ -95,11 +80,32 @@ class TableSpec(_Strict):
         return self
 
 
+Args = dict[str, int | str | bool | list[str] | None]
+
+
+def _known_program(v: str) -> str:
+    if v not in PATHS:
+        raise ValueError(f"unknown program {v!r}; programs: {', '.join(PATHS)}")
+    return v
+
+
+class CallSpec(_Strict):
+    """One system call (or kernel path) a thread makes."""
+
+    program: str
+    args: Args = {}
+
+    _program = field_validator("program")(_known_program)
+
+
 class ThreadSpec(_Strict):
+    """A thread runs ``program`` with ``args``, or ``calls`` one after another."""
+
     id: str
     name: str
-    program: str
-    args: dict[str, int | str | bool | list[str] | None] = {}
+    program: str | None = None
+    args: Args = {}
+    calls: list[CallSpec] = Field([], max_length=MAX_CALLS)
 
     @field_validator("id")
     @classmethod
@@ -110,10 +116,21 @@ class ThreadSpec(_Strict):
 
     @field_validator("program")
     @classmethod
-    def _program(cls, v: str) -> str:
-        if v not in PROGRAM_NAMES:
-            raise ValueError(f"unknown program {v!r}; programs: {', '.join(PROGRAM_NAMES)}")
-        return v
+    def _program(cls, v: str | None) -> str | None:
+        return v if v is None else _known_program(v)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ThreadSpec:
+        if (self.program is None) == (not self.calls):
+            raise ValueError(f"thread {self.id}: give either program (with args) or calls, not both or neither")
+        if self.calls and self.args:
+            raise ValueError(f"thread {self.id}: with calls, each call has its own args")
+        return self
+
+    @property
+    def sequence(self) -> tuple[CallSpec, ...]:
+        """The calls this thread makes, in order."""
+        return tuple(self.calls) or (CallSpec(program=self.program, args=self.args),)
 
 
 class OptionsSpec(_Strict):
@@ -196,7 +213,7 @@ def load(path: Path) -> Scenario:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(_explain(path, raw.decode("utf-8"), e)) from None
-    return Scenario(spec, path, _digest(raw))
+    return Scenario(spec, path, _digest(raw, spec))
 
 
 def load_dir(folder: Path) -> dict[str, Scenario]:
@@ -214,17 +231,17 @@ def catalog() -> dict[str, Scenario]:
     return load_dir(CATALOG)
 
 
-def _digest(raw: bytes) -> str:
+def _digest(raw: bytes, spec: ScenarioSpec) -> str:
+    """The file and every program its threads can run under any variant, callees included."""
     h = hashlib.blake2b(raw, digest_size=5)
-    for vid in VARIANT_IDS:
-        h.update(_program_text(VARIANTS[vid].collapse).encode())
-    for p in COMMON_PROGRAMS.values():
-        h.update(_program_text(p).encode())
+    seen: set[tuple[str, str]] = set()
+    for path in sorted({call.program for t in spec.threads for call in t.sequence}):
+        for vid in VARIANT_IDS:
+            for p in VARIANTS[vid].program(path).closure():
+                if p.key not in seen:
+                    seen.add(p.key)
+                    h.update(p.text.encode())
     return h.hexdigest()
-
-
-def _program_text(p: Program) -> str:
-    return repr(p) + "\n" + "\n".join(s.line for s in p.steps)
 
 
 def _explain(path: Path, text: str, e: ValidationError) -> str:
@@ -254,80 +271,3 @@ def _line_of(text: str, loc: tuple) -> int | None:
         if pattern.match(rows[n]):
             return n + 1
     return start + 1 if start else None
-
-
-# -- the initial state -------------------------------------------------------------------
-def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
-    var = get_variant(variant_id)
-    opts = spec.options
-    config = Config(kernel=spec.kernel, thp=opts.thp, quarantine=opts.quarantine,
-                    max_ptes_none=opts.max_ptes_none, fault_huge=opts.fault_huge)
-    slab = new_slab(len(spec.vmas) + opts.free_objects, opts.quarantine)
-    indices = []
-    for n, v in enumerate(sorted(spec.vmas, key=lambda v: v.start)):
-        vma = Vma(v.start, v.end, tuple(sorted(v.flags)), n + 1 if v.anon_vma else None, v.file,
-                  "ext4_file_vm_ops" if v.file else None)
-        slab, index = alloc(slab, vma, Site("-", "mmap_region → kmem_cache_zalloc"))
-        indices.append(index)
-    next_pfn = USER_PFN_BASE
-    pages: list[Page] = []
-    swap: list[tuple[int, str]] = []
-    locks: list[Lock] = []
-    io_pages: dict[str, int] = {}
-    pte_tables: list[PteTable] = []
-    pmd_tables: dict[int, PmdTable] = {}
-    table_pfn = TABLE_PFN_BASE
-    for t in spec.tables:
-        ptes = []
-        for p in t.ptes:
-            if p.kind == PRESENT:
-                pages.append(Page(next_pfn, ((p.address, p.data),)))
-                ptes.append((p.address, Pte(PRESENT, page=next_pfn, writable=p.writable, young=p.young)))
-            else:
-                slot = len(swap) + 1
-                swap.append((slot, p.data))
-                ptes.append((p.address, Pte(SWAP, swap=slot)))
-                if p.io:
-                    pages.append(Page(next_pfn, ((p.address, ""),), swap=slot))
-                    locks.append(Lock(page_lock(next_pfn), writer=p.io))
-                    io_pages[p.io] = next_pfn
-            next_pfn += 1
-        base = pud_base(t.address)
-        if base not in pmd_tables:
-            pmd_tables[base] = PmdTable(table_pfn, base)
-            table_pfn += 1
-        pte_tables.append(PteTable(table_pfn, tuple(sorted(ptes)), PteSummary(t.present, t.young, t.writable)))
-        pmd_tables[base] = pmd_tables[base].set(t.address, Pmd(TABLE, table_pfn))
-        table_pfn += 1
-    threads = []
-    k_holds = False
-    for t in sorted(spec.threads, key=lambda t: t.id):
-        program = var.collapse if t.program == "collapse_huge_page" else COMMON_PROGRAMS[t.program]
-        args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in t.args.items()}
-        if t.program == "collapse_huge_page":
-            k_holds = True
-            args.setdefault("result", "SCAN_SUCCEED")
-            if "vma" in program.params:
-                args["vma"] = _vma_at(slab, indices, args["address"])
-        if t.program == "end_swap_bio_read":
-            args["page"] = io_pages[t.id]
-        if t.program == "mmap_region":
-            args.setdefault("file", None)
-            args.setdefault("pgoff", 0)
-            args.setdefault("flags", ("VM_READ", "VM_WRITE"))
-        threads.append(Thread(t.id, t.name, (Frame(program, 0, tuple(sorted(args.items()))),)))
-    if k_holds:
-        k = next(t for t in threads if t.frames[0].program.function == "collapse_huge_page")
-        locks.append(Lock(MMAP_SEM, readers=(k.tid,)))
-    mm = Mm(users=1, count=2, vmas=tuple(sorted(indices, key=lambda i: slab.get(i).vma.start)))
-    return State(config, mm, slab, tuple(sorted(pmd_tables.values(), key=lambda t: t.pfn)),
-                 tuple(pte_tables), tuple(pages), tuple(swap), tuple(sorted(locks, key=lambda l: l.name)),
-                 tuple(threads), next_pfn=max(table_pfn, next_pfn) + 0x100)
-
-
-def _vma_at(slab, indices: list[int], addr: int) -> Ptr:
-    for i in indices:
-        obj = slab.get(i)
-        if obj.vma.start <= addr < obj.vma.end:
-            return Ptr("vm_area_struct", obj.addr, i, obj.gen)
-    raise ScenarioError(f"khugepaged's address {addr:#x} is not inside any vma")

@@ -73,12 +73,18 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class Thread:
+    """A kernel thread or a process's task: its call stack, and the system calls it has
+    still to make after the current one (``calls``, each a first frame).  ``returns`` has
+    the return value of every call it finished; ``result`` is the last one's."""
+
     tid: str
     name: str
     frames: tuple[Frame, ...]
     status: str = RUNNABLE
     waiting: tuple[LockId, str] | None = None   # (lock, mode) while blocked
     result: Value = None
+    calls: tuple[Frame, ...] = ()
+    returns: tuple[Value, ...] = ()
 
     @property
     def top(self) -> Frame | None:
@@ -240,6 +246,7 @@ class Ctx:
         self.next_pc = self.program.label(label)
 
     def call(self, program: Program, **args: Value) -> None:
+        assert program in self.program.callees, f"{self.program!r} calls {program!r}, which it does not declare"
         self.call_req = (program, args)
 
     def ret(self, value: Value = None) -> None:
@@ -354,7 +361,7 @@ class Ctx:
         while self.returned:
             frames.pop()
             if not frames:
-                return replace(t, frames=(), status=DONE, result=self.ret_value)
+                return self._finish_call(t)
             self.returned = False
             caller = frames[-1]
             self.locals = dict(caller.locals)
@@ -367,6 +374,14 @@ class Ctx:
                     return replace(t, frames=tuple(frames[:-1]) + (replace(caller, locals=_pack(self.locals)),))
         top = replace(frames[-1], pc=self.next_pc, locals=_pack(self.locals))
         return replace(t, frames=tuple(frames[:-1]) + (top,))
+
+
+    def _finish_call(self, t: Thread) -> Thread:
+        """The bottom frame returned: the thread makes its next call, or is done."""
+        returns = t.returns + (self.ret_value,)
+        if t.calls:
+            return replace(t, frames=t.calls[:1], calls=t.calls[1:], result=self.ret_value, returns=returns)
+        return replace(t, frames=(), status=DONE, result=self.ret_value, returns=returns)
 
 
 def _deadlock_check(state: State) -> State:

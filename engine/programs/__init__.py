@@ -1,1 +1,14 @@
-"""Kernel paths as step programs, one module per path; step labels are kernel names."""
+"""Kernel paths as step programs, one module per path; step labels are kernel names.
+
+The registry: every module exports ``PATHS``, the paths a scenario thread can run, and
+:data:`PATHS` here lists them all by name.  Adding a kernel path is one module and one
+entry in ``_MODULES``.
+"""
+
+from __future__ import annotations
+
+from engine.program import Path
+from engine.programs import exit, fault, khugepaged, madvise, mmap, mremap, munmap, scan, swapio
+
+_MODULES = (khugepaged, munmap, mmap, mremap, madvise, exit, fault, swapio, scan)
+PATHS: dict[str, Path] = {path.name: path for module in _MODULES for path in module.PATHS}

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from engine.kernel import mm
 from engine.kernel.rwsem import WRITE
-from engine.program import Program, Step
+from engine.program import Path, Program, Step
 from engine.kernel.locks import MMAP_SEM
 from engine.state import Ctx
 
@@ -60,3 +60,5 @@ MMPUT = Program("mmput", "v4.8", "common", ("mm",), (
          "{me} frees every vm_area_struct"),
     Step("mmdrop(mm);", _mmdrop, "{me} drops mm_count; khugepaged's mm_slot keeps the mm_struct alive"),
 ), doc=__doc__ or "")
+
+PATHS = (Path("mmput", MMPUT),)

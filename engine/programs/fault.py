@@ -19,7 +19,7 @@ from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
 from engine.kernel.rwsem import READ
 from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
 from engine.kernel.ptr import Ptr
-from engine.program import Program, Step
+from engine.program import Path, Program, Step
 from engine.kernel.locks import MMAP_SEM
 from engine.state import Ctx
 
@@ -118,3 +118,5 @@ FAULT = Program("handle_mm_fault", "v4.8", "common", ("address", "data"), (
     Step("bad_area: up_read(&mm->mmap_sem); return VM_FAULT_SIGSEGV;", _bad,
          "{me} finds no vma there: SIGSEGV", label="bad_area", lock_op=True),
 ), doc=__doc__ or "")
+
+PATHS = (Path("handle_mm_fault", FAULT),)

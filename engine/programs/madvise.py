@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from engine.kernel import mm
 from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
-from engine.program import Step
-from engine.programs.munmap import locked
+from engine.program import Path, Step
+from engine.programs.syscall import locked
 from engine.state import Ctx
 
 
@@ -31,3 +31,5 @@ MADVISE = locked("madvise", (
     Step("*vm_flags &= ~VM_HUGEPAGE; *vm_flags |= VM_NOHUGEPAGE; vma->vm_flags = new_flags;", _flags,
          "{me} forbids huge pages in the vma (hugepage_madvise)"),
 ), ("start", "len"), __doc__ or "")
+
+PATHS = (Path("madvise", MADVISE),)

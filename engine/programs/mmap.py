@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from engine.kernel import mm
 from engine.kernel.vma import Vma
-from engine.program import Step
-from engine.programs.munmap import DO_MUNMAP, locked
+from engine.program import Path, Program, Start, Step
+from engine.programs.munmap import DO_MUNMAP
+from engine.programs.syscall import locked
 from engine.state import Ctx
 
 
@@ -38,4 +39,12 @@ MMAP_REGION = locked("mmap_region", (
     Step("vma = kmem_cache_zalloc(vm_area_cachep, GFP_KERNEL); vma->vm_start = addr; vma->vm_end = addr + len; "
          "vma->vm_flags = vm_flags; vma->vm_file = file; /* file->f_op->mmap sets vm_ops */", _alloc,
          "{me} allocates and fills in the new vma"),
-), ("addr", "len", "file", "flags", "pgoff"), __doc__ or "")
+), ("addr", "len", "file", "flags", "pgoff"), __doc__ or "", callees=(DO_MUNMAP,))
+
+
+def _defaults(args: dict, start: Start, tid: str, program: Program) -> dict:
+    """An anonymous, read-write mapping at file offset 0 unless the scenario says otherwise."""
+    return {"file": None, "pgoff": 0, "flags": ("VM_READ", "VM_WRITE"), **args}
+
+
+PATHS = (Path("mmap_region", MMAP_REGION, setup=_defaults),)

@@ -8,11 +8,14 @@ Departures: only the shrink case (grow and move are not modelled).
 
 from __future__ import annotations
 
-from engine.program import Step
-from engine.programs.munmap import DO_MUNMAP, locked
+from engine.program import Path, Step
+from engine.programs.munmap import DO_MUNMAP
+from engine.programs.syscall import locked
 
 MREMAP = locked("mremap", (
     Step("if (old_len >= new_len) ret = do_munmap(mm, addr + new_len, old_len - new_len);",
          lambda c: c.call(DO_MUNMAP, start=c["addr"] + c["new_len"], len=c["old_len"] - c["new_len"]),
          "{me} shrinks the mapping by unmapping its tail", on_return=lambda c, v: None),
-), ("addr", "old_len", "new_len"), __doc__ or "")
+), ("addr", "old_len", "new_len"), __doc__ or "", callees=(DO_MUNMAP,))
+
+PATHS = (Path("mremap", MREMAP),)

@@ -13,12 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.kernel import mm
-from engine.kernel.rwsem import WRITE
-from engine.program import Program, Step
-from engine.kernel.locks import MMAP_SEM
+from engine.program import Path, Program, Step
+from engine.programs.syscall import KERNEL, locked
 from engine.state import Ctx
-
-KERNEL = "v4.8"
 
 
 def _first(c: Ctx) -> None:
@@ -82,26 +79,9 @@ DO_MUNMAP = Program("do_munmap", KERNEL, "common", ("mm", "start", "len"), (
 ), doc=__doc__ or "")
 
 
-def _down_write(c: Ctx) -> None:
-    c.acquire(MMAP_SEM, WRITE)
-
-
-def _up_write_return(c: Ctx) -> None:
-    c.release(MMAP_SEM, WRITE)
-    c.ret(0)
-
-
-def locked(function: str, body: tuple[Step, ...], params: tuple[str, ...], doc: str) -> Program:
-    """A syscall that runs ``body`` between down_write and up_write of mmap_sem."""
-    return Program(function, KERNEL, "common", params, (
-        Step("down_write(&mm->mmap_sem);", _down_write, "{me} takes mmap_sem (write)", lock_op=True),
-        *body,
-        Step("up_write(&mm->mmap_sem); return 0;", _up_write_return, "{me} drops mmap_sem (write)",
-             lock_op=True),
-    ), doc=doc)
-
-
 VM_MUNMAP = locked("vm_munmap", (
     Step("ret = do_munmap(mm, start, len);", lambda c: c.call(DO_MUNMAP, start=c["start"], len=c["len"]),
          "{me} unmaps the range", on_return=lambda c, v: None),
-), ("start", "len"), __doc__ or "")
+), ("start", "len"), __doc__ or "", callees=(DO_MUNMAP,))
+
+PATHS = (Path("vm_munmap", VM_MUNMAP),)

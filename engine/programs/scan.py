@@ -9,7 +9,7 @@ Departures: the scan itself (the VMA walk and khugepaged_scan_pmd) is one step.
 from __future__ import annotations
 
 from engine.kernel.rwsem import READ
-from engine.program import Program, Step
+from engine.program import Path, Program, Step
 from engine.kernel.locks import MMAP_SEM
 from engine.state import Ctx
 
@@ -38,3 +38,5 @@ SCAN_MM_SLOT = Program("khugepaged_scan_mm_slot", "v4.8", "common", ("pages",), 
     Step("breakouterloop_mmap_sem: return progress;", lambda c: c.ret(c["result"]),
          "{me} skips this mm", label="breakouterloop_mmap_sem"),
 ), doc=__doc__ or "")
+
+PATHS = (Path("khugepaged_scan_mm_slot", SCAN_MM_SLOT),)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from engine.kernel.locks import page_lock
 from engine.kernel.rwsem import WRITE
-from engine.program import Program, Step
+from engine.program import Path, Program, Start, Step
 from engine.state import Ctx
 
 
@@ -34,3 +34,11 @@ END_SWAP_BIO_READ = Program("end_swap_bio_read", "v4.8", "common", ("bio",), (
     Step("SetPageUptodate(page);", _uptodate, "the swap read completes: the page holds the data"),
     Step("unlock_page(page);", _unlock, "the I/O unlocks the page and wakes its waiters", lock_op=True),
 ), doc=__doc__ or "")
+
+
+def _page(args: dict, start: Start, tid: str, program: Program) -> dict:
+    """The I/O thread completes the read of the page the scenario's pte says it holds."""
+    return {**args, "page": start.io_page(tid)}
+
+
+PATHS = (Path("end_swap_bio_read", END_SWAP_BIO_READ, setup=_page),)

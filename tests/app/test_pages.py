@@ -1,5 +1,5 @@
 import engine
-from app import links, views
+from app import links
 from tests.app.conftest import HX, NULL_DEREF_RUN, SCENARIO, V1
 
 

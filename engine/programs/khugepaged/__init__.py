@@ -8,6 +8,21 @@ module's docstring lists its departures from the kernel (docs/model.md#collapse-
 
 from engine.programs.khugepaged.code import (ALL_CHECKS, CHECK_EXIT, CHECK_RANGE, CHECK_VMA, CHECK_VMA_NULL,
                                              Code)
+from engine.kernel.locks import MMAP_SEM
+from engine.kernel.rwsem import READ
+from engine.program import Path, Program, Start, Value
 from engine.programs.khugepaged.collapse import collapse
 
-__all__ = ["ALL_CHECKS", "CHECK_EXIT", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Code", "collapse"]
+__all__ = ["ALL_CHECKS", "CHECK_EXIT", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Code", "PATHS", "collapse"]
+
+
+def _setup(args: dict[str, Value], start: Start, tid: str, program: Program) -> dict[str, Value]:
+    """khugepaged_scan_pmd found the range worth collapsing; a variant whose
+    collapse_huge_page takes the vma as an argument gets the one at the address."""
+    args = {"result": "SCAN_SUCCEED", **args}
+    if "vma" in program.params:
+        args["vma"] = start.vma_at(args["address"])
+    return args
+
+
+PATHS = (Path("collapse_huge_page", collapse(Code("v4.8")), setup=_setup, holds=((MMAP_SEM, READ),)),)

@@ -279,7 +279,7 @@ def collapse(code: Code) -> Program:
     if not code.returns_vma:
         params = ("mm", "address", "hpage", "vma", "node", "referenced")
     return Program("collapse_huge_page", KERNEL, code.variant, params, tuple(_HEAD) + tuple(middle) + tuple(tail),
-                   doc=__doc__ or "")
+                   doc=__doc__ or "", callees=(revalidate_program, swapin_program))
 
 
 def _isolate(c: Ctx) -> bool:

@@ -89,7 +89,7 @@ DO_SWAP_PAGE = Program("do_swap_page", KERNEL, "common", ("fe", "orig_pte"), (
          "{me} unlocks the page", lock_op=True),
     Step("out_nomap: pte_unmap_unlock(fe->pte, fe->ptl); unlock_page(page); return 0;", _unlock,
          "{me} finds the pte changed and gives the page back", label="out_nomap", lock_op=True),
-), doc="Swap-in of one pte; the page lock decides whether mmap_sem is dropped.")
+), doc="Swap-in of one pte; the page lock decides whether mmap_sem is dropped.", callees=(LOCK_PAGE_OR_RETRY,))
 
 
 # -- __collapse_huge_page_swapin: the loop, the same in every variant --------------------------
@@ -194,4 +194,5 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
     steps = first + (_map_first, _next_swap, _RETAKE) + after_retake + (_remap, _DONE)
     params = ("mm", "vma", "address", "pmd") + (() if code.pointer_check else ("referenced",))
     return Program("__collapse_huge_page_swapin", KERNEL, code.variant, params, steps,
-                   doc="Swap in the range's swap ptes under mmap_sem (read); do_swap_page may drop it.")
+                   doc="Swap in the range's swap ptes under mmap_sem (read); do_swap_page may drop it.",
+                   callees=(DO_SWAP_PAGE, revalidate_program))
