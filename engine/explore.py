@@ -16,33 +16,25 @@ visited, because a SCAN_* result belongs to the step that produced a state, not 
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from engine.oracles import VIOLATION_KINDS, VIOLATION_OBJECTS
+from engine.goal import Goal, ViolationLike, parse_goal
 from engine.state import State, enabled, step
+
+__all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "count_preemptions",
+           "explore", "fewest_preemptions", "parse_goal", "reachable_violations"]
 
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
 
 DEFAULT_MAX_STATES = 200_000
-_SCAN_CODE = re.compile(r"SCAN(_[A-Z0-9]+)+")
 _CLOCK_EVERY = 256  # expansions between two calls of out_of_time
 
 S = TypeVar("S")
-
-
-class ViolationLike(Protocol):
-    """What the explorer reads from a violation: its kind and the object it hit."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def object(self) -> str | None: ...
 
 
 class Model(Protocol[S]):
@@ -64,66 +56,6 @@ class Model(Protocol[S]):
 def _never() -> bool:
     """The default time budget: never out of time (max_states still bounds the search)."""
     return False
-
-
-@dataclass(frozen=True)
-class Goal:
-    """What a search looks for: any violation (the default), one kind of violation, a kind
-    on one object ("use-after-free:vm_area_struct"), or a SCAN_* code a revalidation returns.
-    Construction checks the combination, so every Goal is one of these four."""
-
-    kind: str | None = None
-    object: str | None = None
-    scan: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind is not None and self.kind not in VIOLATION_KINDS:
-            raise ValueError(f"unknown violation kind {self.kind!r}; the kinds are "
-                             f"{', '.join(VIOLATION_KINDS)}")
-        if self.object is not None and self.kind is None:
-            raise ValueError("an object needs a violation kind before it (kind:object)")
-        if self.object is not None and self.object not in VIOLATION_OBJECTS:
-            raise ValueError(f"unknown object {self.object!r}; the objects are "
-                             f"{', '.join(VIOLATION_OBJECTS)}")
-        if self.scan is not None and self.kind is not None:
-            raise ValueError("a goal is a violation or a scan code, not both")
-        if self.scan is not None and not _SCAN_CODE.fullmatch(self.scan):
-            raise ValueError(f"{self.scan!r} is not a scan code: SCAN_ and upper-case words "
-                             "joined by _, as in SCAN_ADDRESS_RANGE")
-
-    def __str__(self) -> str:
-        if self.scan is not None:
-            return self.scan
-        if self.kind is None:
-            return "any"
-        return self.kind if self.object is None else f"{self.kind}:{self.object}"
-
-    @property
-    def is_any(self) -> bool:
-        """Whether any violation reaches this goal, so covering the space proves "safe"."""
-        return self.kind is None and self.scan is None
-
-    def is_met_by(self, violation: ViolationLike) -> bool:
-        """Whether this violation reaches the goal (never, for a scan-code goal)."""
-        return (self.scan is None and self.kind in (None, violation.kind)
-                and self.object in (None, violation.object))
-
-
-def parse_goal(text: str) -> Goal:
-    """The Goal that ``text`` names: "any", a violation kind, kind:object or a SCAN_* code.
-
-    Raises ValueError with a sentence naming the text when it is none of these."""
-    cleaned = text.strip()
-    try:
-        if cleaned == "any":
-            return Goal()
-        if cleaned.startswith("SCAN"):
-            return Goal(scan=cleaned)
-        kind, colon, obj = cleaned.partition(":")
-        return Goal(kind=kind, object=obj if colon else None)
-    except ValueError as err:
-        raise ValueError(f"The goal {text!r} is not valid: {err}. A goal is 'any', a "
-                         "violation kind, kind:object or a SCAN_* code.") from None
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from typing import Any
 from engine import fixes
 from engine.errors import ModelError
 from engine.fixes import Fix
-from engine.kernel import rwsem
-from engine.kernel.locks import RWSEM, LockId
+from engine.kernel.locks import LockId
 from engine.kernel.pgtable import HUGE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, PteTable
 from engine.kernel.rwsem import Lock
+from engine.locking import LockOps
 from engine.kernel.slab import Slab
 from engine.kernel.vma import pud_base
 from engine.program import Program, Value
@@ -189,7 +189,7 @@ class Stop(Exception):
     """Raised inside a step by :meth:`Ctx.violate`: the line crashed the kernel."""
 
 
-class Ctx:
+class Ctx(LockOps):
     """What a line sees and changes: the thread's locals, control flow, locks, and the
     rest of the state through ``get``/``put``.  Lives for one step only."""
 
@@ -256,76 +256,6 @@ class Ctx:
         self.violation = Violation(kind, obj, self.state.steps + 1, self.tid, message, report, check)
         self.say(message, kind="violation")
         raise Stop
-
-    # -- locks ------------------------------------------------------------------------
-    def lock(self, lock: LockId) -> Lock:
-        return self.locks.get(lock) or Lock(lock)
-
-    def acquire(self, name: LockId, mode: str) -> bool:
-        """down_read/down_write/spin_lock/lock_page: take it, or queue and block here."""
-        lk = self.lock(name)
-        if lk.holds(self.tid):
-            self.violate("deadlock", None, f"{self.me} takes {name} ({mode}) while holding it ({lk.holds(self.tid)})",
-                         report=f"WARNING: possible recursive locking detected\n{self.me}/{self.tid} is trying to acquire "
-                                f"lock {name} ({mode}) but already holds it ({lk.holds(self.tid)}).",
-                         check=fixes.NO_RECURSION)
-        if rwsem.can_take(lk, mode):
-            self.locks[name] = rwsem.take(lk, self.tid, mode)
-            self.say(f"{self.me} takes {name} ({mode})", kind="lock")
-            return True
-        self.locks[name] = rwsem.enqueue(lk, self.tid, mode)
-        self.say(f"{self.me} waits for {name} ({mode}): {rwsem.describe_wait(lk, self.tid)}", kind="lock")
-        self.blocked_on = (name, mode)
-        return False
-
-    def trylock(self, name: LockId, mode: str) -> bool:
-        """down_read_trylock/trylock_page: take it now or fail at once."""
-        lk = self.lock(name)
-        if rwsem.can_take(lk, mode):
-            self.locks[name] = rwsem.take(lk, self.tid, mode)
-            self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
-            return True
-        why = "held for write" if lk.writer else f"{lk.queue[0][0]} waits in the queue" if lk.queue else "held"
-        self.say(f"{self.me} trylocks {name} ({mode}): fails, {why}", kind="lock")
-        return False
-
-    def wait_unlocked(self, name: LockId) -> bool:
-        """wait_on_page_locked: sleep until the lock is free, without taking it."""
-        lk = self.lock(name)
-        if lk.is_free:
-            return True
-        self.locks[name] = rwsem.enqueue(lk, self.tid, rwsem.WAIT)
-        self.say(f"{self.me} sleeps until {name} is unlocked", kind="lock")
-        self.blocked_on = (name, rwsem.WAIT)
-        return False
-
-    def release(self, name: LockId, mode: str) -> None:
-        """up_read/up_write/spin_unlock/unlock_page, with lockdep's balance check."""
-        lk = self.lock(name)
-        kind = lk.kind
-        out = rwsem.release(lk, self.tid, mode)
-        if out is None:
-            held = lk.holds(self.tid)
-            how = f"holds it for {held}" if held else "does not hold it"
-            verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
-            self.violate(
-                "rwsem-imbalance" if kind == RWSEM else "lock-not-held", None,
-                f"{self.me} calls {verb}({name}) but {how}",
-                report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
-                       f"({name}) with {verb}() but {how}.\n"
-                       + ("The rwsem count is now corrupt: the read hold is never dropped." if held else ""),
-                check=fixes.UNLOCK_BALANCE)
-        lk, woken = out
-        self.locks[name] = lk
-        self.say(f"{self.me} releases {name} ({mode})", kind="lock")
-        for t in woken:
-            self.woken.append(t)
-            self.say(f"{_name(self.state, t)} is woken and {f'holds {name}' if lk.holds(t) else 'runs on'}",
-                     kind="wake")
-
-    def holds(self, name: LockId, mode: str | None = None) -> bool:
-        held = self.lock(name).holds(self.tid)
-        return held is not None and (mode is None or held == mode)
 
     # -- commit -----------------------------------------------------------------------
     def commit(self) -> State:
@@ -410,7 +340,3 @@ def _pack(values: dict[str, Value]) -> tuple[tuple[str, Value], ...]:
 def _fmt(values: dict[str, Value]) -> dict[str, str]:
     return {k: (f"{v:#x}" if isinstance(v, int) and not isinstance(v, bool) and v > 4096 else str(v))
             for k, v in values.items()}
-
-
-def _name(state: State, tid: str) -> str:
-    return state.thread(tid).name

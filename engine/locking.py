@@ -1,0 +1,99 @@
+"""What a line does with locks: take, trylock, wait, release, with lockdep's checks.
+
+:class:`LockOps` is the lock half of :class:`engine.state.Ctx` (the step's view of the
+state): it reads and changes ``self.locks`` and records who is woken, who blocks, and the
+events a screen reader hears.  A recursive acquire is a deadlock; an unlock that does not
+match how the lock is held is ``rwsem-imbalance`` (rwsems) or ``lock-not-held``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine import fixes
+from engine.kernel import rwsem
+from engine.kernel.locks import RWSEM, LockId
+from engine.kernel.rwsem import Lock
+
+if TYPE_CHECKING:
+    from engine.state import State
+
+
+class LockOps:
+    """Lock operations for a step.  The class that mixes it in provides the fields below
+    and ``me``, ``say`` and ``violate``."""
+
+    state: State
+    tid: str
+    locks: dict[LockId, Lock]
+    woken: list[str]
+    blocked_on: tuple[LockId, str] | None
+
+    def lock(self, lock: LockId) -> Lock:
+        return self.locks.get(lock) or Lock(lock)
+
+    def acquire(self, name: LockId, mode: str) -> bool:
+        """down_read/down_write/spin_lock/lock_page: take it, or queue and block here."""
+        lk = self.lock(name)
+        if lk.holds(self.tid):
+            self.violate("deadlock", None, f"{self.me} takes {name} ({mode}) while holding it ({lk.holds(self.tid)})",
+                         report=f"WARNING: possible recursive locking detected\n{self.me}/{self.tid} is trying to acquire "
+                                f"lock {name} ({mode}) but already holds it ({lk.holds(self.tid)}).",
+                         check=fixes.NO_RECURSION)
+        if rwsem.can_take(lk, mode):
+            self.locks[name] = rwsem.take(lk, self.tid, mode)
+            self.say(f"{self.me} takes {name} ({mode})", kind="lock")
+            return True
+        self.locks[name] = rwsem.enqueue(lk, self.tid, mode)
+        self.say(f"{self.me} waits for {name} ({mode}): {rwsem.describe_wait(lk, self.tid)}", kind="lock")
+        self.blocked_on = (name, mode)
+        return False
+
+    def trylock(self, name: LockId, mode: str) -> bool:
+        """down_read_trylock/trylock_page: take it now or fail at once."""
+        lk = self.lock(name)
+        if rwsem.can_take(lk, mode):
+            self.locks[name] = rwsem.take(lk, self.tid, mode)
+            self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
+            return True
+        why = "held for write" if lk.writer else f"{lk.queue[0][0]} waits in the queue" if lk.queue else "held"
+        self.say(f"{self.me} trylocks {name} ({mode}): fails, {why}", kind="lock")
+        return False
+
+    def wait_unlocked(self, name: LockId) -> bool:
+        """wait_on_page_locked: sleep until the lock is free, without taking it."""
+        lk = self.lock(name)
+        if lk.is_free:
+            return True
+        self.locks[name] = rwsem.enqueue(lk, self.tid, rwsem.WAIT)
+        self.say(f"{self.me} sleeps until {name} is unlocked", kind="lock")
+        self.blocked_on = (name, rwsem.WAIT)
+        return False
+
+    def release(self, name: LockId, mode: str) -> None:
+        """up_read/up_write/spin_unlock/unlock_page, with lockdep's balance check."""
+        lk = self.lock(name)
+        kind = lk.kind
+        out = rwsem.release(lk, self.tid, mode)
+        if out is None:
+            held = lk.holds(self.tid)
+            how = f"holds it for {held}" if held else "does not hold it"
+            verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
+            self.violate(
+                "rwsem-imbalance" if kind == RWSEM else "lock-not-held", None,
+                f"{self.me} calls {verb}({name}) but {how}",
+                report=f"WARNING: bad unlock balance detected!\n{self.me}/{self.tid} is trying to release lock "
+                       f"({name}) with {verb}() but {how}.\n"
+                       + ("The rwsem count is now corrupt: the read hold is never dropped." if held else ""),
+                check=fixes.UNLOCK_BALANCE)
+        lk, woken = out
+        self.locks[name] = lk
+        self.say(f"{self.me} releases {name} ({mode})", kind="lock")
+        for t in woken:
+            self.woken.append(t)
+            self.say(f"{self.state.thread(t).name} is woken and {f'holds {name}' if lk.holds(t) else 'runs on'}",
+                     kind="wake")
+
+    def holds(self, name: LockId, mode: str | None = None) -> bool:
+        held = self.lock(name).holds(self.tid)
+        return held is not None and (mode is None or held == mode)
