@@ -8,7 +8,7 @@ entry in ``_MODULES``.
 from __future__ import annotations
 
 from engine.program import Path
-from engine.programs import exit, fault, khugepaged, madvise, mmap, mremap, munmap, scan, swapio
+from engine.programs import exit, fault, khugepaged, madvise, mmap, mremap, munmap, procmaps, scan, swapio
 
-_MODULES = (khugepaged, munmap, mmap, mremap, madvise, exit, fault, swapio, scan)
+_MODULES = (khugepaged, munmap, mmap, mremap, madvise, exit, fault, swapio, scan, procmaps)
 PATHS: dict[str, Path] = {path.name: path for module in _MODULES for path in module.PATHS}
