@@ -43,7 +43,7 @@ def synthetic(rounds: int = 14) -> tuple[engine.State, tuple[str, ...]]:
             Step("handle_mm_fault(vma, address, flags);", fault(0x7F3A4A000000 + n * 0x40000),
                  label="loop", on_return=again),
             Step("return 0;", lambda c: c.ret(0)),
-        ))
+        ), callees=(FAULT,))
         threads.append(Thread(tid, f"faulting thread {tid}", (Frame(program, 0, (("left", rounds),)),)))
     state = replace(base, threads=tuple(threads))
     schedule, s, last = [], state, -1
