@@ -1,8 +1,8 @@
-"""Scenarios: TOML files validated with pydantic, and the initial State they describe.
+"""Scenarios: TOML files validated with pydantic (docs/authoring.md explains every field).
 
 A scenario is an initial address space (VMAs, pte tables, swap), two to five threads each
-running one kernel path, options, a note tying it to the seed mail, the kernel-reference
-facts marked [I] that it rests on, and per variant the expected outcome in the litmus
+running one kernel path or a sequence of calls, options, a note tying it to the seed mail,
+the docs/model.md facts marked [I] that it rests on, and per variant the expected outcome in the litmus
 style: an empty table for ``safe``, or one witness schedule per reachable violation kind.
 
 Errors name the file, the field and, where it can be found, the line.
@@ -26,7 +26,7 @@ from engine.oracles import VIOLATION_KINDS
 from engine.programs import PATHS
 from engine.schedule import THREAD_IDS, RunRef
 from engine.state import State
-from engine.variants import VARIANT_IDS, VARIANTS
+from engine.variants import BASELINE, VARIANT_IDS, VARIANTS
 
 CATALOG = Path(__file__).parent / "scenarios"
 MAX_CALLS = 8
@@ -213,6 +213,10 @@ def load(path: Path) -> Scenario:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(_explain(path, raw.decode("utf-8"), e)) from None
+    try:
+        build_initial(spec, BASELINE)   # what only the whole address space can tell (an I/O thread's page)
+    except ScenarioError as e:
+        raise ScenarioError(f"{path}: {e}") from None
     return Scenario(spec, path, _digest(raw, spec))
 
 

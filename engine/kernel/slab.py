@@ -2,7 +2,7 @@
 
 SLUB's per-CPU fast path pushes a freed object on the freelist head and allocation pops
 the head, so the next vm_area_struct allocated on this CPU is the one just freed
-(kernel-reference §4.3).  With ``quarantine`` (KASAN) a freed object is parked instead and
+(docs/model.md#slab-reuse).  With ``quarantine`` (KASAN) a freed object is parked instead and
 never handed out again within a run, which turns silent reuse into a use-after-free report.
 
 Departure: one CPU and one slab page; objects beyond the initial ones are appended (a new

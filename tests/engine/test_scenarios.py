@@ -79,8 +79,9 @@ def test_unknown_program_names_file_field_and_line(tmp_path):
     ('"v4.8-no-pmd-recheck" = {}\n', "", "missing.*v4.8-no-pmd-recheck"),
     ('id = "A"', 'id = "AA"', "threads.1.id.*one letter"),
     ("quarantine = false", "quarantine = false\nquarantin = true", "options.quarantin"),
+    ('io = "C"', 'io = "B"', "broken.toml: thread C completes a swap-in read, but no swap pte names it"),
 ], ids=["bad-toml-names-the-line", "missing-variant-is-named", "thread-id-must-be-one-letter",
-        "unknown-field-is-rejected"])
+        "unknown-field-is-rejected", "io-thread-without-its-page"])
 def test_malformed_scenario_error_names_what_is_wrong(tmp_path, old, new, message):
     with pytest.raises(ScenarioError, match=message):
         engine.load(broken(tmp_path, old, new))
