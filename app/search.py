@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 import engine
 from app.answers import explore_json
+from app.lru import Lru
 from engine.checks import ChecksTable, combine, why_checks
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal
 
@@ -96,32 +96,6 @@ def _is_clock_free_checks(table: ChecksTable) -> bool:
     return all(c.bound != "time" for c in table.cells)
 
 
-class _Lru:
-    """A bounded mapping that forgets the least recently used entry; thread-safe."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable) -> Any | None:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class Searches:
     """The app's search service: a lazily started spawn-context process pool, the bound on
     searches in flight, and the cache of answers."""
@@ -131,7 +105,7 @@ class Searches:
         self.workers = workers
         self.max_in_flight = max_in_flight
         self.budget = budget
-        self.cache = _Lru(cache_size)
+        self.cache = Lru(cache_size)
         self._in_flight = 0
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
