@@ -1,0 +1,63 @@
+"""Scenario cards, expected verdicts and the variant choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import engine
+from app.links import player_href
+from engine import Scenario
+
+@dataclass
+class VariantChoice:
+    id: str
+    title: str
+    summary: str
+    verdict: str
+    safe: bool
+    href: str
+    current: bool
+
+
+def verdict(scenario: Scenario, variant_id: str) -> tuple[str, bool]:
+    kinds = scenario.spec.expect.get(variant_id, {})
+    if not kinds:
+        return "safe", True
+    return ", ".join(kinds), False
+
+
+def variant_choices(scenario: Scenario, current: str | None, tids: tuple[str, ...]) -> list[VariantChoice]:
+    out = []
+    for vid in engine.VARIANT_IDS:
+        v = engine.VARIANTS[vid]
+        text, safe = verdict(scenario, vid)
+        out.append(VariantChoice(vid, v.title, v.summary, text, safe, player_href(scenario, vid, tids),
+                                 vid == current))
+    return out
+
+
+@dataclass
+class ScenarioCard:
+    id: str
+    title: str
+    question: str
+    kernel: str
+    case: str
+    seed: str
+    note: str
+    assumptions: list[str]
+    digest: str
+    version: int
+    threads: list[str]
+    href: str
+    variants: list[VariantChoice]
+
+
+def scenario_card(scenario: Scenario) -> ScenarioCard:
+    spec = scenario.spec
+    return ScenarioCard(spec.id, spec.title, spec.question, spec.kernel, spec.case, spec.seed,
+                        spec.note.strip(), list(spec.assumptions), scenario.digest, spec.version,
+                        [f"{t.id}: {t.name} ({t.program})" for t in sorted(spec.threads, key=lambda t: t.id)],
+                        player_href(scenario, engine.VARIANT_IDS[0], ()),
+                        variant_choices(scenario, None, ()))
