@@ -3,6 +3,8 @@
 A player link is a whole state: ``/s/{scenario}?v=variant&run=schedule&h=digest``; the
 digest makes a link recognisably old once the scenario or its programs change.  Step 0
 carries no ``run``.  Schedules are always written in the canonical run-length form.
+Templates get their links from the view models or the ``run_href`` global, never by
+pasting ids into paths.
 """
 
 from __future__ import annotations
@@ -43,3 +45,21 @@ def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> s
 
 def checks_href(scenario: Scenario | None = None) -> str:
     return f"/s/{scenario.id}/checks" if scenario is not None else "/checks"
+
+
+def checks_api_href(scenario: Scenario | None = None) -> str:
+    return f"/api/scenarios/{scenario.id}/checks" if scenario is not None else "/api/checks"
+
+
+def explore_href(scenario: Scenario) -> str:
+    """The explorer page (its form adds v, goal, ask and the bounds)."""
+    return f"/s/{scenario.id}/explore"
+
+
+def explore_cancel_href(scenario: Scenario) -> str:
+    return f"/s/{scenario.id}/explore/cancel"
+
+
+def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
+    """The replay's JSON (the API twin of the player link)."""
+    return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids))

@@ -209,7 +209,8 @@ async def explore_page(request: Request, scenario_id: str, v: str = "v4.8", goal
          "segments": segments(search.scenario, search.variant, answer["schedule"]) if answer["schedule"] else [],
          "scenario": views.scenario_card(search.scenario), "search": search, "cli": _cli_line(search),
          "checks_href": links.checks_href(search.scenario), "variants": engine.VARIANT_IDS,
-         "player_href": links.player_href(search.scenario, search.variant, ())}
+         "player_href": links.player_href(search.scenario, search.variant, ()),
+         "explore_href": links.explore_href(search.scenario)}
     return render(request, "explore.html", {"title": f"Explore {search.scenario.id} on {search.variant}",
                                             "x": x, "problem": "", "links": ways_on})
 
@@ -238,7 +239,7 @@ async def _checks_page(request: Request, scenarios: dict[str, engine.Scenario], 
                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     cards = {sid: views.scenario_card(s) for sid, s in scenarios.items()}
     return render(request, template, {"title": title, "rows": _checks_rows(table), "table": table,
-                                      "cards": cards})
+                                      "cards": cards, "checks_api_href": links.checks_api_href()})
 
 
 @router.get("/checks", include_in_schema=False)
@@ -253,7 +254,7 @@ async def scenario_checks_page(request: Request, scenario_id: str) -> Response:
     if scenario_id not in scenarios:
         return render(request, "error.html", {
             "title": "Unknown scenario", "message": f"There is no scenario {scenario_id!r}.",
-            "links": [(s.spec.title, f"/s/{sid}/checks") for sid, s in scenarios.items()]}, 404)
+            "links": [(s.spec.title, links.checks_href(s)) for s in scenarios.values()]}, 404)
     s = scenarios[scenario_id]
     return await _checks_page(request, {s.id: s}, "checks_scenario.html",
                               f"Why each check is needed: {s.spec.title}")

@@ -15,6 +15,7 @@ from app.rendering import is_fragment, render
 from app.replays import MAX_RUN_CHARS, MODES, RunError, load_run, run_to
 
 router = APIRouter(include_in_schema=False)
+EXAMPLE = ("realloc-file", "v1-pointer-check", "C2K3AK18A9K2")
 
 
 def _error(request: Request, status: int, title: str, message: str, links: list[tuple[str, str]] | None = None) -> Response:
@@ -62,7 +63,10 @@ def api_docs(request: Request) -> Response:
                       for p in op.get("parameters", [])]
             endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                               "params": params})
-    return render(request, "api_docs.html", {"endpoints": endpoints, "title": "API"})
+    sid, vid, run = EXAMPLE
+    scenario = request.app.state.scenarios.get(sid)
+    example = links.replay_api_href(scenario, vid, engine.parse_schedule(run)) if scenario else ""
+    return render(request, "api_docs.html", {"endpoints": endpoints, "title": "API", "example": example})
 
 
 @router.get("/s/{scenario_id}")

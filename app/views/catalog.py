@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import engine
+from app import links
 from app.links import player_href
 from engine import Scenario
 
@@ -52,6 +53,10 @@ class ScenarioCard:
     threads: list[str]
     href: str
     variants: list[VariantChoice]
+    checks_href: str
+    checks_api_href: str
+    explore_href: str
+    explore_cancel_href: str
 
 
 def scenario_card(scenario: Scenario) -> ScenarioCard:
@@ -60,4 +65,6 @@ def scenario_card(scenario: Scenario) -> ScenarioCard:
                         spec.note.strip(), list(spec.assumptions), scenario.digest, spec.version,
                         [f"{t.id}: {t.name} ({t.program})" for t in sorted(spec.threads, key=lambda t: t.id)],
                         player_href(scenario, engine.VARIANT_IDS[0], ()),
-                        variant_choices(scenario, None, ()))
+                        variant_choices(scenario, None, ()), links.checks_href(scenario),
+                        links.checks_api_href(scenario), links.explore_href(scenario),
+                        links.explore_cancel_href(scenario))
