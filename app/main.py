@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
+from app.problems import Problem, respond
 from app.replays import ReplayCache
 from app.routes import api, explore, pages
 from app.search import Searches
@@ -62,6 +63,7 @@ def create_app(scenario_dir: Path | None = None) -> FastAPI:
     app.state.scenarios = scenarios
     app.state.replays = ReplayCache()
     app.state.searches = Searches()
+    app.add_exception_handler(Problem, respond)
     app.include_router(api.router)
     app.include_router(explore.router)
     app.include_router(pages.router)
