@@ -8,7 +8,7 @@ Retry-After). The clock lives here, in the worker: the engine gets ``out_of_time
 stops within its budget, so a search whose requester went away (the page's Cancel aborts
 the request) still ends on its own. Answers that do not depend on the clock (every answer
 except a time-bound "incomplete") are kept in a bounded LRU keyed by the scenario digest,
-the variant, the goal and the bounds.
+the variant, the goal (a Goal value, parsed once at the edge) and the bounds.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import engine
 from app.answers import explore_json
 from app.lru import Lru
 from engine.checks import ChecksTable, combine, why_checks
-from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal
+from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
 
 MAX_STATES_LIMIT = 1_000_000
 MAX_PREEMPTIONS_LIMIT = 64
@@ -73,11 +73,25 @@ def _deadline(seconds: float) -> Callable[[], bool]:
     return lambda: time.monotonic() > end
 
 
-def explore_job(scenario: engine.Scenario, variant_id: str, goal: str, bounds: Bounds,
-                budget: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Search:
+    """One validated explore request: what the worker runs and the cache key's parts."""
+
+    scenario: engine.Scenario
+    variant: str
+    goal: Goal
+    bounds: Bounds
+
+    @property
+    def key(self) -> tuple[str, str, str, Goal, Bounds]:
+        return ("explore", self.scenario.digest, self.variant, self.goal, self.bounds)
+
+
+def explore_job(search: Search, budget: float) -> dict[str, Any]:
     """Run in a worker: the explore JSON for one search, timed by the worker's clock."""
+    scenario, variant_id, bounds = search.scenario, search.variant, search.bounds
     started = time.monotonic()
-    found = explore(EngineModel(scenario.initial(variant_id)), parse_goal(goal),
+    found = explore(EngineModel(scenario.initial(variant_id)), search.goal,
                     max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
                     out_of_time=_deadline(budget))
     return explore_json(found, scenario, variant_id, time.monotonic() - started)
@@ -175,18 +189,14 @@ class Searches:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    async def explore(self, scenario: engine.Scenario, variant_id: str, goal: str,
-                      bounds: Bounds) -> tuple[dict[str, Any], bool]:
-        """The explore JSON and whether it came from the cache; raises Busy when full.
-        ``goal`` must already parse (parse_goal) and ``variant_id`` exist."""
-        key = ("explore", scenario.digest, variant_id, str(parse_goal(goal)), bounds)
-        hit = self.cache.get(key)
+    async def explore(self, search: Search) -> tuple[dict[str, Any], bool]:
+        """The explore JSON and whether it came from the cache; raises Busy when full."""
+        hit = self.cache.get(search.key)
         if hit is not None:
             return hit, True
-        (answer,) = await self._run_all([(explore_job, (scenario, variant_id, key[3], bounds,
-                                                        self.budget))])
+        (answer,) = await self._run_all([(explore_job, (search, self.budget))])
         if _is_clock_free_explore(answer):
-            self.cache.put(key, answer)
+            self.cache.put(search.key, answer)
         return answer, False
 
     async def checks(self, scenarios: dict[str, engine.Scenario],
