@@ -9,6 +9,7 @@ pasting ids into paths.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import engine
@@ -63,3 +64,20 @@ def explore_cancel_href(scenario: Scenario) -> str:
 def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
     """The replay's JSON (the API twin of the player link)."""
     return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids))
+
+
+GUIDES = ("model", "authoring")
+_CASE = re.compile(r"C[0-9]+")
+
+
+def guide_href(name: str, anchor: str = "") -> str:
+    """A page of the guide (docs/{name}.md), at ``anchor`` if one is given."""
+    if name not in GUIDES:
+        raise ValueError(f"no guide {name!r}; guides: {', '.join(GUIDES)}")
+    return f"/guide/{name}" + (f"#{anchor}" if anchor else "")
+
+
+def case_href(case: str) -> str:
+    """Where the model guide describes case ``C2`` (its anchor is ``c2``); "" for a code
+    that is not a case, such as a section number."""
+    return guide_href("model", case.lower()) if _CASE.fullmatch(case) else ""
