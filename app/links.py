@@ -20,6 +20,10 @@ def _query(**params: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
+def catalog_href() -> str:
+    return "/"
+
+
 def run_href(ref: RunRef) -> str:
     """The player at the end of ``ref``'s schedule."""
     return f"/s/{ref.scenario}?" + _query(v=ref.variant, run=engine.format_schedule(ref.schedule), h=ref.digest)

@@ -36,7 +36,7 @@ def searches(request: Request) -> Searches:
 
 
 def busy(e: Busy) -> Problem:
-    return Problem(503, "The explorer is busy", f"The explorer is busy: {e}.", (("All scenarios", "/"),),
+    return Problem(503, "The explorer is busy", f"The explorer is busy: {e}.", (("All scenarios", links.catalog_href()),),
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
@@ -105,7 +105,7 @@ async def scenario_checks_api(request: Request, s: engine.Scenario = Depends(kno
 def explore_problem(request: Request, problem: Problem) -> Response:
     """The explorer page, or its htmx fragment with status 200, saying what went wrong."""
     status = 200 if is_fragment(request) else problem.shown_status
-    ways_on = list(problem.links) or [("All scenarios", "/")]
+    ways_on = list(problem.links) or [("All scenarios", links.catalog_href())]
     return render(request, "explore.html", {"title": "Explorer", "problem": sentence(problem.message),
                                             "links": ways_on, "x": None}, status, headers=dict(problem.headers))
 

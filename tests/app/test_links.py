@@ -38,6 +38,7 @@ def test_compare_href_names_both_variants():
 
 
 @pytest.mark.parametrize("build, scenario, expected", [
+    (links.catalog_href, None, "/"),
     (links.checks_href, None, "/checks"),
     (links.checks_href, S, "/s/realloc-file/checks"),
     (links.checks_api_href, None, "/api/checks"),
@@ -56,3 +57,16 @@ def test_replay_api_href_is_the_player_links_json_twin():
 
 def test_a_schedule_with_odd_characters_is_escaped():
     assert links.raw_player_href(S, V1, "K&h=x") == f"/s/realloc-file?v={V1}&run=K%26h%3Dx&h={S.digest}"
+
+
+def test_guide_links_go_to_a_page_and_its_anchor():
+    assert links.guide_href("model") == "/guide/model"
+    assert links.guide_href("authoring", "witness") == "/guide/authoring#witness"
+    with pytest.raises(ValueError, match="no guide 'nope'"):
+        links.guide_href("nope")
+
+
+@pytest.mark.parametrize("case, expected", [("C2", "/guide/model#c2"), ("C12", "/guide/model#c12"),
+                                            ("§5.1", ""), ("", ""), ("C", "")])
+def test_a_case_links_to_its_lower_case_anchor(case, expected):
+    assert links.case_href(case) == expected
