@@ -8,6 +8,7 @@ def test_the_model_guide_is_a_page_with_its_anchors(client):
     assert r.status_code == 200 and r.template.name == "guide.html"
     assert 'id="c2"' in r.text and 'id="slab-reuse"' in r.text
     assert "<h1>" in r.text and "<html" in r.text
+    assert '<a href="/guide/model" aria-current="page">' in r.text
 
 
 def test_the_authoring_guide_is_a_page(client):
