@@ -219,7 +219,8 @@ def render(scenario: engine.Scenario, variant: str, run: engine.Run) -> str:
         flags = " ".join(f.removeprefix("VM_") for f in obj.vma.flags)
         out.append(f"  {obj.vma.describe():<48} {flags:<20} {hexaddr(obj.addr)} gen {obj.gen} {obj.state}"
                    f" anon_vma={obj.vma.anon_vma}")
-    out.append("slab (vm_area_struct): freelist " + " ".join(hexaddr(state.slab.get(i).addr) for i in state.slab.freelist))
+    freelist = " ".join(hexaddr(state.slab.get(i).addr) for i in state.slab.freelist)
+    out.append(f"slab (vm_area_struct): freelist {freelist}")
     out += ["", "page tables:"]
     for t in state.pmd_tables:
         out.append(f"  pmd table pfn {hexaddr(t.pfn)} for [{hexaddr(t.base)}, +1G){'' if t.live else ' FREED'}")

@@ -35,8 +35,9 @@ def searches(request: Request) -> Searches:
     return request.app.state.searches
 
 
-def busy(e: Busy) -> Problem:
-    return Problem(503, "The explorer is busy", f"The explorer is busy: {e}.", (("All scenarios", links.catalog_href()),),
+def busy(e: Busy, ways_on: tuple[tuple[str, str], ...] = ()) -> Problem:
+    return Problem(503, "The explorer is busy", f"The explorer is busy: {e}.",
+                   ways_on or (("All scenarios", links.catalog_href()),),
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
@@ -68,9 +69,7 @@ async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], boo
     try:
         return await searches(request).explore(search)
     except Busy as e:
-        problem = busy(e)
-        problem.links = (("Back to the player", links.player_href(search.scenario, search.variant, ())),)
-        raise problem from None
+        raise busy(e, (("Back to the player", links.player_href(search.scenario, search.variant, ())),)) from None
 
 
 async def _table(request: Request, scenarios: dict[str, engine.Scenario]) -> ChecksTable:

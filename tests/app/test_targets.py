@@ -20,7 +20,8 @@ COMPARE = f"/s/{SCENARIO}/compare"
 def test_an_unknown_scenario_is_404_everywhere(client, path):
     r = client.get(path)
     assert r.status_code == 404
-    assert "unknown scenario 'nope'" in (r.json()["detail"] if path.startswith("/api/") else r.text.replace("&#39;", "'").lower())
+    said = r.json()["detail"] if path.startswith("/api/") else r.text.replace("&#39;", "'").lower()
+    assert "unknown scenario 'nope'" in said
 
 
 def test_an_unknown_variant_is_a_404_page_and_a_400_in_the_api_naming_the_variants(client):
@@ -28,7 +29,8 @@ def test_an_unknown_variant_is_a_404_page_and_a_400_in_the_api_naming_the_varian
     api = client.get(REPLAY, params={"v": "v9", "run": "C2"})
     assert (page.status_code, api.status_code) == (404, 400)
     assert page.template.name == "error.html" and "'v9'" in page.context["message"]
-    assert len(page.context["links"]) == len(engine.VARIANT_IDS) and all("run=C2" in href for _, href in page.context["links"])
+    hrefs = [href for _, href in page.context["links"]]
+    assert len(hrefs) == len(engine.VARIANT_IDS) and all("run=C2" in href for href in hrefs)
     assert "unknown variant 'v9'; variants: v1-pointer-check" in api.json()["detail"]
 
 
