@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 import engine
+from app.views.format import hexaddr, value_text
 from engine.errors import ModelError
 from engine.kernel.pgtable import HUGE, TABLE
+from engine.kernel.ptr import Ptr
 from engine.state import State
 
 EXIT_USAGE = 2
@@ -215,19 +217,20 @@ def render(scenario: engine.Scenario, variant: str, run: engine.Run) -> str:
     for i in state.mm.vmas:
         obj = state.slab.get(i)
         flags = " ".join(f.removeprefix("VM_") for f in obj.vma.flags)
-        out.append(f"  {obj.vma.describe():<48} {flags:<20} {obj.addr:#x} gen {obj.gen} {obj.state}"
+        out.append(f"  {obj.vma.describe():<48} {flags:<20} {hexaddr(obj.addr)} gen {obj.gen} {obj.state}"
                    f" anon_vma={obj.vma.anon_vma}")
-    out.append("slab (vm_area_struct): freelist " + " ".join(f"{state.slab.get(i).addr:#x}" for i in state.slab.freelist))
+    freelist = " ".join(hexaddr(state.slab.get(i).addr) for i in state.slab.freelist)
+    out.append(f"slab (vm_area_struct): freelist {freelist}")
     out += ["", "page tables:"]
     for t in state.pmd_tables:
-        out.append(f"  pmd table pfn {t.pfn:#x} for [{t.base:#x}, +1G){'' if t.live else ' FREED'}")
+        out.append(f"  pmd table pfn {hexaddr(t.pfn)} for [{hexaddr(t.base)}, +1G){'' if t.live else ' FREED'}")
         for base, e in t.entries:
-            target = f"pte table pfn {e.target:#x}" if e.kind == TABLE else f"huge page pfn {e.target:#x}"
-            out.append(f"    pmd {base:#x}: {target}")
+            target = f"pte table pfn {hexaddr(e.target)}" if e.kind == TABLE else f"huge page pfn {hexaddr(e.target)}"
+            out.append(f"    pmd {hexaddr(base)}: {target}")
             if e.kind == TABLE:
                 pt = next(p for p in state.pte_tables if p.pfn == e.target)
                 for a, p in pt.ptes:
-                    out.append(f"      pte {a:#x}: {p.kind}")
+                    out.append(f"      pte {hexaddr(a)}: {p.kind}")
                 c = pt.counts()
                 out.append(f"      (all 512: {c['present']} present, {c['swap']} swap, {c['none']} none)")
             elif e.kind == HUGE:
@@ -245,15 +248,13 @@ def _holders(lock) -> str:
     return held + (f"; queue: {queue}" if queue else "")
 
 
-def _value(state: State, v) -> str:
-    if hasattr(v, "gen") and hasattr(v, "addr"):
-        if v.kind == "vm_area_struct":
-            now = state.slab.get(v.ref).gen
-            return f"{v.addr:#x}(gen {v.gen}{'' if now == v.gen else f', now gen {now}'})"
-        return f"{v.addr:#x}"
-    if isinstance(v, int) and not isinstance(v, bool) and v > 4096:
-        return f"{v:#x}"
-    return str(v)
+def _value(state: State, v: object) -> str:
+    if isinstance(v, Ptr) and v.kind == "vm_area_struct":
+        now = state.slab.get(v.ref).gen
+        return f"{hexaddr(v.addr)}(gen {v.gen}{'' if now == v.gen else f', now gen {now}'})"
+    if isinstance(v, Ptr):
+        return hexaddr(v.addr)
+    return value_text(v)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 A player link is a whole state: ``/s/{scenario}?v=variant&run=schedule&h=digest``; the
 digest makes a link recognisably old once the scenario or its programs change.  Step 0
 carries no ``run``.  Schedules are always written in the canonical run-length form.
+Templates get their links from the view models or the ``run_href`` global, never by
+pasting ids into paths.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import engine
@@ -15,6 +18,10 @@ from engine import RunRef, Scenario
 
 def _query(**params: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
+
+
+def catalog_href() -> str:
+    return "/"
 
 
 def run_href(ref: RunRef) -> str:
@@ -43,3 +50,38 @@ def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> s
 
 def checks_href(scenario: Scenario | None = None) -> str:
     return f"/s/{scenario.id}/checks" if scenario is not None else "/checks"
+
+
+def checks_api_href(scenario: Scenario | None = None) -> str:
+    return f"/api/scenarios/{scenario.id}/checks" if scenario is not None else "/api/checks"
+
+
+def explore_href(scenario: Scenario) -> str:
+    """The explorer page (its form adds v, goal, ask and the bounds)."""
+    return f"/s/{scenario.id}/explore"
+
+
+def explore_cancel_href(scenario: Scenario) -> str:
+    return f"/s/{scenario.id}/explore/cancel"
+
+
+def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
+    """The replay's JSON (the API twin of the player link)."""
+    return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids))
+
+
+GUIDES = ("model", "authoring")
+_CASE = re.compile(r"C[0-9]+")
+
+
+def guide_href(name: str, anchor: str = "") -> str:
+    """A page of the guide (docs/{name}.md), at ``anchor`` if one is given."""
+    if name not in GUIDES:
+        raise ValueError(f"no guide {name!r}; guides: {', '.join(GUIDES)}")
+    return f"/guide/{name}" + (f"#{anchor}" if anchor else "")
+
+
+def case_href(case: str) -> str:
+    """Where the model guide describes case ``C2`` (its anchor is ``c2``); "" for a code
+    that is not a case, such as a section number."""
+    return guide_href("model", case.lower()) if _CASE.fullmatch(case) else ""

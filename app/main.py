@@ -9,8 +9,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
+from app.problems import Problem, respond
 from app.replays import ReplayCache
-from app.routes import api, explore, pages
+from app.routes import api, explore, guide, pages
 from app.search import Searches
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -62,9 +63,11 @@ def create_app(scenario_dir: Path | None = None) -> FastAPI:
     app.state.scenarios = scenarios
     app.state.replays = ReplayCache()
     app.state.searches = Searches()
+    app.add_exception_handler(Problem, respond)
     app.include_router(api.router)
     app.include_router(explore.router)
     app.include_router(pages.router)
+    app.include_router(guide.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard)
     return app

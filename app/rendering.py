@@ -14,7 +14,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from starlette.templating import _TemplateResponse
 
-from app.links import run_href
+from app.links import guide_href, run_href
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STAGE = "stage"
@@ -22,6 +22,7 @@ STAGE = "stage"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
 env.globals["run_href"] = run_href
+env.globals["guide_href"] = guide_href
 
 
 class BlockTemplate:

@@ -8,10 +8,8 @@ LRU bounded by a number of states; states share structure, so each entry is smal
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import engine
+from app.lru import Lru
 from engine import Run, Scenario, State
 
 RUN_TO_LIMIT = 200
@@ -23,25 +21,16 @@ class ReplayCache:
 
     def __init__(self, max_states: int = 20_000) -> None:
         self.max_states = max_states
-        self._states: OrderedDict[tuple[str, str, str, str], State] = OrderedDict()
-        self._lock = threading.Lock()
+        self._states = Lru(max_states)
 
     def __len__(self) -> int:
         return len(self._states)
 
     def _get(self, key: tuple[str, str, str, str]) -> State | None:
-        with self._lock:
-            state = self._states.get(key)
-            if state is not None:
-                self._states.move_to_end(key)
-            return state
+        return self._states.get(key)
 
     def _put(self, key: tuple[str, str, str, str], state: State) -> None:
-        with self._lock:
-            self._states[key] = state
-            self._states.move_to_end(key)
-            while len(self._states) > self.max_states:
-                self._states.popitem(last=False)
+        self._states.put(key, state)
 
     def replay(self, scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> Run:
         """engine.replay, served from the cache where it can; raises the same errors, and

@@ -8,7 +8,7 @@ Retry-After). The clock lives here, in the worker: the engine gets ``out_of_time
 stops within its budget, so a search whose requester went away (the page's Cancel aborts
 the request) still ends on its own. Answers that do not depend on the clock (every answer
 except a time-bound "incomplete") are kept in a bounded LRU keyed by the scenario digest,
-the variant, the goal and the bounds.
+the variant, the goal (a Goal value, parsed once at the edge) and the bounds.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from typing import Any
 
 import engine
 from app.answers import explore_json
+from app.lru import Lru
 from engine.checks import ChecksTable, combine, why_checks
-from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal
+from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
 
 MAX_STATES_LIMIT = 1_000_000
 MAX_PREEMPTIONS_LIMIT = 64
@@ -73,11 +73,25 @@ def _deadline(seconds: float) -> Callable[[], bool]:
     return lambda: time.monotonic() > end
 
 
-def explore_job(scenario: engine.Scenario, variant_id: str, goal: str, bounds: Bounds,
-                budget: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Search:
+    """One validated explore request: what the worker runs and the cache key's parts."""
+
+    scenario: engine.Scenario
+    variant: str
+    goal: Goal
+    bounds: Bounds
+
+    @property
+    def key(self) -> tuple[str, str, str, Goal, Bounds]:
+        return ("explore", self.scenario.digest, self.variant, self.goal, self.bounds)
+
+
+def explore_job(search: Search, budget: float) -> dict[str, Any]:
     """Run in a worker: the explore JSON for one search, timed by the worker's clock."""
+    scenario, variant_id, bounds = search.scenario, search.variant, search.bounds
     started = time.monotonic()
-    found = explore(EngineModel(scenario.initial(variant_id)), parse_goal(goal),
+    found = explore(EngineModel(scenario.initial(variant_id)), search.goal,
                     max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
                     out_of_time=_deadline(budget))
     return explore_json(found, scenario, variant_id, time.monotonic() - started)
@@ -96,32 +110,6 @@ def _is_clock_free_checks(table: ChecksTable) -> bool:
     return all(c.bound != "time" for c in table.cells)
 
 
-class _Lru:
-    """A bounded mapping that forgets the least recently used entry; thread-safe."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable) -> Any | None:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class Searches:
     """The app's search service: a lazily started spawn-context process pool, the bound on
     searches in flight, and the cache of answers."""
@@ -131,7 +119,7 @@ class Searches:
         self.workers = workers
         self.max_in_flight = max_in_flight
         self.budget = budget
-        self.cache = _Lru(cache_size)
+        self.cache = Lru(cache_size)
         self._in_flight = 0
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
@@ -201,18 +189,14 @@ class Searches:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    async def explore(self, scenario: engine.Scenario, variant_id: str, goal: str,
-                      bounds: Bounds) -> tuple[dict[str, Any], bool]:
-        """The explore JSON and whether it came from the cache; raises Busy when full.
-        ``goal`` must already parse (parse_goal) and ``variant_id`` exist."""
-        key = ("explore", scenario.digest, variant_id, str(parse_goal(goal)), bounds)
-        hit = self.cache.get(key)
+    async def explore(self, search: Search) -> tuple[dict[str, Any], bool]:
+        """The explore JSON and whether it came from the cache; raises Busy when full."""
+        hit = self.cache.get(search.key)
         if hit is not None:
             return hit, True
-        (answer,) = await self._run_all([(explore_job, (scenario, variant_id, key[3], bounds,
-                                                        self.budget))])
+        (answer,) = await self._run_all([(explore_job, (search, self.budget))])
         if _is_clock_free_explore(answer):
-            self.cache.put(key, answer)
+            self.cache.put(search.key, answer)
         return answer, False
 
     async def checks(self, scenarios: dict[str, engine.Scenario],

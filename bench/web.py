@@ -26,7 +26,7 @@ from fastapi import FastAPI
 import engine
 from app.main import create_app
 from app.replays import ReplayCache
-from app.views import player_href
+from app.links import player_href
 
 SCENARIO = "pmd-became-huge"
 VARIANT = "v4.8"

@@ -1,21 +1,20 @@
-"""The JSON API (OpenAPI at /docs): scenarios and replays, for graders and scripts."""
+"""The JSON API (OpenAPI at /docs): scenarios and replays, for graders and scripts.
+
+The scenario, variant and digest are checked by app.targets, as for the pages; a problem
+is JSON ``{"detail": ...}`` (app.problems).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 import engine
-from app import views
+from app import targets, views
+from app.problems import Problem
 from app.replays import MAX_RUN_CHARS, RunError, load_run
+from app.targets import Target, known_scenario
 
 router = APIRouter(prefix="/api", tags=["api"])
-
-
-def _scenario(request: Request, scenario_id: str) -> engine.Scenario:
-    scenarios = request.app.state.scenarios
-    if scenario_id not in scenarios:
-        raise HTTPException(404, f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}")
-    return scenarios[scenario_id]
 
 
 def _summary(s: engine.Scenario) -> dict:
@@ -31,26 +30,26 @@ def list_scenarios(request: Request) -> list[dict]:
 
 
 @router.get("/scenarios/{scenario_id}", summary="One scenario: its full specification and digest")
-def get_scenario(request: Request, scenario_id: str) -> dict:
-    s = _scenario(request, scenario_id)
+def get_scenario(s: engine.Scenario = Depends(known_scenario)) -> dict:
     return {**_summary(s), "spec": s.spec.model_dump(mode="json")}
 
 
+def bad_run(e: RunError) -> Problem:
+    """A malformed schedule is a 400; one that stops replaying at a step is a 422 naming the
+    step, the threads that could run there and the valid prefix."""
+    if e.step == 0:
+        return Problem(400, "Bad schedule", f"bad schedule: {e}")
+    return Problem(422, "The schedule does not replay", str(e),
+                   detail={"message": str(e), "step": e.step, "enabled": list(e.enabled),
+                           "prefix": engine.format_schedule(e.shown.schedule)})
+
+
 @router.get("/scenarios/{scenario_id}/replay", summary="Replay a schedule (the JSON of `mmlock show --json`)")
-def replay(request: Request, scenario_id: str,
-           v: str = Query(..., max_length=64, description="variant id, e.g. v1-pointer-check"),
+def replay(request: Request,
            run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule, e.g. C2K3AK18A9K2"),
-           h: str | None = Query(None, max_length=64, description="scenario digest the link was made for")) -> dict:
-    s = _scenario(request, scenario_id)
-    if v not in engine.VARIANTS:
-        raise HTTPException(400, f"unknown variant {v!r}; variants: {', '.join(engine.VARIANT_IDS)}")
-    if h is not None and h != s.digest:
-        raise HTTPException(409, f"the link was made for version {h} of {s.id}; the current version is {s.digest}")
+           target: Target = Depends(targets.API_REPLAY)) -> dict:
     try:
-        result = load_run(request.app.state.replays, s, v, run)
+        result = load_run(request.app.state.replays, target.scenario, target.variant, run)
     except RunError as e:
-        if e.step == 0:
-            raise HTTPException(400, f"bad schedule: {e}") from None
-        raise HTTPException(422, {"message": str(e), "step": e.step, "enabled": list(e.enabled),
-                                  "prefix": engine.format_schedule(e.shown.schedule)}) from None
-    return views.replay_json(s, v, result)
+        raise bad_run(e) from None
+    return views.replay_json(target.scenario, target.variant, result)

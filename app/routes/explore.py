@@ -5,213 +5,118 @@ and render. Bad input is a 4xx whose message names the problem; a full server is
 with Retry-After. An htmx request (the player's "Find a bad schedule" and "Prove it safe")
 gets the result fragment, and always with status 200, because the app's htmx config swaps
 only 2xx answers: the fragment then says what went wrong; a plain request gets the page
-with the true status.
+with the true status.  That is this module's problem page (:func:`explore_problem`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 import engine
-from app import links, views
+from app import links, targets, views
 from app.answers import checks_json
+from app.problems import Problem, problem_page, sentence
 from app.rendering import is_fragment, render
-from app.search import RETRY_AFTER_SECONDS, Bounds, Busy, Searches, parse_bounds
+from app.search import RETRY_AFTER_SECONDS, Busy, Search, Searches, parse_bounds
+from app.targets import Target, known_scenario
+from app.views.explore import explore_page
 from engine.checks import ChecksTable
 from engine.explore import parse_goal
 
 router = APIRouter()
-ASKS = ("find", "prove")
 GOAL_HELP = "any, a violation kind (null-deref), kind:object (use-after-free:vm_area_struct) or a SCAN_* code"
-
-
-class Problem(Exception):
-    """A request the explorer cannot answer: the status and one sentence naming why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Search:
-    """A validated explore request."""
-
-    scenario: engine.Scenario
-    variant: str
-    goal: str
-    bounds: Bounds
 
 
 def searches(request: Request) -> Searches:
     return request.app.state.searches
 
 
-def _scenario(request: Request, scenario_id: str) -> engine.Scenario:
-    scenarios = request.app.state.scenarios
-    if scenario_id not in scenarios:
-        raise Problem(404, f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}")
-    return scenarios[scenario_id]
+def busy(e: Busy, ways_on: tuple[tuple[str, str], ...] = ()) -> Problem:
+    return Problem(503, "The explorer is busy", f"The explorer is busy: {e}.",
+                   ways_on or (("All scenarios", links.catalog_href()),),
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def _validate(request: Request, scenario_id: str, v: str, goal: str, max_states: str | None,
-              max_preemptions: str | None, h: str | None) -> Search:
-    s = _scenario(request, scenario_id)
-    if v not in engine.VARIANTS:
-        raise Problem(400, f"unknown variant {v!r}; variants: {', '.join(engine.VARIANT_IDS)}")
-    if h and h != s.digest:
-        raise Problem(409, f"the link was made for version {h} of {s.id}; the current version is {s.digest}")
-    try:
-        parsed = str(parse_goal(goal))
-    except ValueError as e:
-        raise Problem(400, str(e)) from None
-    try:
-        bounds = parse_bounds(max_states, max_preemptions)
-    except ValueError as e:
-        raise Problem(400, f"bad bounds: {e}") from None
-    return Search(s, v, parsed, bounds)
+def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., Search]:
+    """The dependency that validates a whole explore request: the target (scenario, variant,
+    digest), then the goal, parsed once here into a Goal, and the bounds."""
+    goal_query = Query("any", max_length=64 if api else None, description=GOAL_HELP)
+    states_query = Query(None, max_length=12 if api else None,
+                         description="stop after this many states (default 200000)")
+    preemptions_query = Query(None, max_length=4 if api else None,
+                              description="look only at schedules with at most this many preemptions")
+
+    def dependency(target: Target = Depends(target_of), goal: str = goal_query,
+                   max_states: str | None = states_query, max_preemptions: str | None = preemptions_query) -> Search:
+        back = (("Back to the player", links.player_href(target.scenario, target.variant, ())),)
+        try:
+            parsed = parse_goal(goal)
+        except ValueError as e:
+            raise Problem(400, "Bad goal", str(e), back) from None
+        try:
+            bounds = parse_bounds(max_states, max_preemptions)
+        except ValueError as e:
+            raise Problem(400, "Bad bounds", f"bad bounds: {e}", back) from None
+        return Search(target.scenario, target.variant, parsed, bounds)
+    return dependency
 
 
 async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], bool]:
     try:
-        return await searches(request).explore(search.scenario, search.variant, search.goal, search.bounds)
+        return await searches(request).explore(search)
     except Busy as e:
-        raise Problem(503, f"The explorer is busy: {e}.") from None
-
-
-def _json_problem(problem: Problem) -> JSONResponse:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if problem.status == 503 else None
-    return JSONResponse({"detail": problem.message}, problem.status, headers=headers)
-
-
-# -- JSON ----------------------------------------------------------------------------------
-@router.get("/api/scenarios/{scenario_id}/explore", tags=["api"],
-            summary="Search every schedule: the fewest-preemption counterexample, or a proof of safety")
-async def explore_api(
-        request: Request, scenario_id: str,
-        v: str = Query("v4.8", max_length=64, description="variant id, e.g. v1-pointer-check"),
-        goal: str = Query("any", max_length=64, description=GOAL_HELP),
-        max_states: str | None = Query(None, max_length=12, description="stop after this many states (default 200000)"),
-        max_preemptions: str | None = Query(None, max_length=4, description="look only at schedules with at most this many preemptions"),
-        h: str | None = Query(None, max_length=64, description="scenario digest the link was made for"),
-) -> Response:
-    try:
-        search = _validate(request, scenario_id, v, goal, max_states, max_preemptions, h)
-        answer, cached = await _answer(request, search)
-    except Problem as p:
-        return _json_problem(p)
-    return JSONResponse(answer, headers={"X-Cache": "hit" if cached else "miss"})
+        raise busy(e, (("Back to the player", links.player_href(search.scenario, search.variant, ())),)) from None
 
 
 async def _table(request: Request, scenarios: dict[str, engine.Scenario]) -> ChecksTable:
     try:
         return await searches(request).checks(scenarios)
     except Busy as e:
-        raise Problem(503, f"The explorer is busy: {e}.") from None
+        raise busy(e) from None
+
+
+# -- JSON ----------------------------------------------------------------------------------
+@router.get("/api/scenarios/{scenario_id}/explore", tags=["api"],
+            summary="Search every schedule: the fewest-preemption counterexample, or a proof of safety")
+async def explore_api(request: Request,
+                      search: Search = Depends(search_of(targets.EXPLORE_API, api=True))) -> Response:
+    answer, cached = await _answer(request, search)
+    return JSONResponse(answer, headers={"X-Cache": "hit" if cached else "miss"})
 
 
 @router.get("/api/checks", tags=["api"],
             summary="Why each check in hugepage_vma_revalidate is needed, over the whole catalog")
 async def checks_api(request: Request) -> Response:
-    try:
-        table = await _table(request, request.app.state.scenarios)
-    except Problem as p:
-        return _json_problem(p)
-    return JSONResponse(checks_json(table))
+    return JSONResponse(checks_json(await _table(request, request.app.state.scenarios)))
 
 
 @router.get("/api/scenarios/{scenario_id}/checks", tags=["api"],
             summary="Why each check in hugepage_vma_revalidate is needed, in one scenario")
-async def scenario_checks_api(request: Request, scenario_id: str) -> Response:
-    try:
-        s = _scenario(request, scenario_id)
-        table = await _table(request, {s.id: s})
-    except Problem as p:
-        return _json_problem(p)
-    return JSONResponse(checks_json(table))
+async def scenario_checks_api(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    return JSONResponse(checks_json(await _table(request, {s.id: s})))
 
 
 # -- pages ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Segment:
-    """One run of consecutive steps by one thread in a counterexample, linked to the state
-    after it, so a learner can walk the schedule a thread switch at a time."""
-
-    tid: str
-    count: int
-    first: int
-    last: int
-    href: str
+def explore_problem(request: Request, problem: Problem) -> Response:
+    """The explorer page, or its htmx fragment with status 200, saying what went wrong."""
+    status = 200 if is_fragment(request) else problem.shown_status
+    ways_on = list(problem.links) or [("All scenarios", links.catalog_href())]
+    return render(request, "explore.html", {"title": "Explorer", "problem": sentence(problem.message),
+                                            "links": ways_on, "x": None}, status, headers=dict(problem.headers))
 
 
-def segments(scenario: engine.Scenario, variant_id: str, schedule: str) -> list[Segment]:
-    tids = engine.parse_schedule(schedule)
-    out: list[Segment] = []
-    start = 0
-    for n in range(1, len(tids) + 1):
-        if n == len(tids) or tids[n] != tids[start]:
-            out.append(Segment(tids[start], n - start, start + 1, n,
-                               links.player_href(scenario, variant_id, tids[:n])))
-            start = n
-    return out
-
-
-def headline(answer: dict[str, Any], ask: str) -> str:
-    """The answer in one sentence, worded for the question the learner asked."""
-    verdict, variant = answer["verdict"], answer["variant"]
-    if verdict == "violation":
-        opener = "Found a bad schedule" if ask == "find" else f"Not safe: {variant} breaks here"
-        return f"{opener}: {answer['violation']['kind']} after {answer['steps']} steps."
-    if verdict == "goal-reached":
-        return f"Found a schedule where a revalidation returns {answer['goal']}."
-    if verdict == "safe":
-        return (f"Proved safe within the model: no schedule breaks {variant} here."
-                if ask == "prove" else f"No bad schedule exists: every schedule of {variant} here is safe.")
-    if verdict == "goal-unreachable":
-        return f"No schedule reaches {answer['goal']} on {variant} here."
-    return f"No answer within the bounds: the search stopped at its {answer['bound']} bound."
-
-
-def _cli_line(search: Search) -> str:
-    line = f"mmlock explore {search.scenario.id} --variant {search.variant} --goal {search.goal}"
-    if search.bounds.max_preemptions is not None:
-        line += f" --max-preemptions {search.bounds.max_preemptions}"
-    if search.bounds != Bounds(max_preemptions=search.bounds.max_preemptions):
-        line += f" --max-states {search.bounds.max_states}"
-    return line
-
-
-def _page_problem(request: Request, problem: Problem, links: list[tuple[str, str]]) -> Response:
-    status = 200 if is_fragment(request) else problem.status
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if problem.status == 503 else None
-    return render(request, "explore.html", {"title": "Explorer", "problem": problem.message,
-                                            "links": links, "x": None}, status, headers=headers)
-
-
-@router.get("/s/{scenario_id}/explore", include_in_schema=False)
-async def explore_page(request: Request, scenario_id: str, v: str = "v4.8", goal: str = "any",
-                       ask: str = "find", max_states: str | None = None,
-                       max_preemptions: str | None = None, h: str | None = None) -> Response:
-    ways_on = [("All scenarios", "/")]
-    try:
-        search = _validate(request, scenario_id, v, goal, max_states, max_preemptions, h)
-        ways_on = [("Back to the player", links.player_href(search.scenario, search.variant, ()))]
-        answer, cached = await _answer(request, search)
-    except Problem as p:
-        return _page_problem(request, p, ways_on)
-    ask = ask if ask in ASKS else "find"
-    x = {"answer": answer, "cached": cached, "ask": ask, "headline": headline(answer, ask),
-         "segments": segments(search.scenario, search.variant, answer["schedule"]) if answer["schedule"] else [],
-         "scenario": views.scenario_card(search.scenario), "search": search, "cli": _cli_line(search),
-         "checks_href": links.checks_href(search.scenario), "variants": engine.VARIANT_IDS,
-         "player_href": links.player_href(search.scenario, search.variant, ())}
+@router.get("/s/{scenario_id}/explore", include_in_schema=False,
+            dependencies=[problem_page(explore_problem)])
+async def explorer_page(request: Request, ask: str = "find",
+                             search: Search = Depends(search_of(targets.EXPLORE_PAGE, api=False))) -> Response:
+    answer, cached = await _answer(request, search)
+    x = explore_page(search, answer, cached, ask)
     return render(request, "explore.html", {"title": f"Explore {search.scenario.id} on {search.variant}",
-                                            "x": x, "problem": "", "links": ways_on})
+                                            "x": x, "problem": "", "links": [("Back to the player", x.player_href)]})
 
 
 @router.get("/s/{scenario_id}/explore/cancel", include_in_schema=False)
@@ -230,15 +135,10 @@ def _checks_rows(table: ChecksTable) -> list[dict[str, Any]]:
 
 async def _checks_page(request: Request, scenarios: dict[str, engine.Scenario], template: str,
                        title: str) -> Response:
-    try:
-        table = await _table(request, scenarios)
-    except Problem as p:
-        return render(request, "error.html", {"title": "The explorer is busy", "message": p.message,
-                                              "links": [("All scenarios", "/")]}, p.status,
-                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    table = await _table(request, scenarios)
     cards = {sid: views.scenario_card(s) for sid, s in scenarios.items()}
     return render(request, template, {"title": title, "rows": _checks_rows(table), "table": table,
-                                      "cards": cards})
+                                      "cards": cards, "checks_api_href": links.checks_api_href()})
 
 
 @router.get("/checks", include_in_schema=False)
@@ -248,12 +148,6 @@ async def checks_page(request: Request) -> Response:
 
 
 @router.get("/s/{scenario_id}/checks", include_in_schema=False)
-async def scenario_checks_page(request: Request, scenario_id: str) -> Response:
-    scenarios = request.app.state.scenarios
-    if scenario_id not in scenarios:
-        return render(request, "error.html", {
-            "title": "Unknown scenario", "message": f"There is no scenario {scenario_id!r}.",
-            "links": [(s.spec.title, f"/s/{sid}/checks") for sid, s in scenarios.items()]}, 404)
-    s = scenarios[scenario_id]
+async def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
     return await _checks_page(request, {s.id: s}, "checks_scenario.html",
                               f"Why each check is needed: {s.spec.title}")

@@ -1,0 +1,111 @@
+"""What a request names, validated once for pages and the API alike: a scenario, a variant
+and the digest of the version its link was made for.
+
+The rule, in this order: an unknown scenario is a 404; an unknown variant is a 404 page
+listing every variant with the schedule kept (the API answers 400 naming them); a digest
+``h`` that is not the scenario's is a 409 stale link (the page offers the same link on
+the current version). ``h`` absent or empty means no digest was given: the link is taken
+to be current.  Each face declares its query parameters (a default variant, or none for
+the API's replay, which requires one) through :func:`target`; the checks are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Query, Request
+
+import engine
+from app import links
+from app.problems import Problem
+from app.replays import MAX_RUN_CHARS
+from app.views.catalog import scenario_card
+from engine import Scenario
+
+VARIANT_HELP = "variant id, e.g. v1-pointer-check"
+DIGEST_HELP = "scenario digest the link was made for"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A known scenario and variant, at the current version."""
+
+    scenario: Scenario
+    variant: str
+
+
+def known_scenario(request: Request, scenario_id: str) -> Scenario:
+    scenarios: dict[str, Scenario] = request.app.state.scenarios
+    if scenario_id not in scenarios:
+        raise Problem(404, "Unknown scenario",
+                      f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}",
+                      tuple((s.spec.title, links.player_href(s, engine.VARIANT_IDS[0], ()))
+                            for _, s in sorted(scenarios.items())))
+    return scenarios[scenario_id]
+
+
+def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:
+    if variant_id not in engine.VARIANTS:
+        raise Problem(400, "Unknown variant",
+                      f"unknown variant {variant_id!r}; variants: {', '.join(engine.VARIANT_IDS)}",
+                      tuple((f"{vid}: {engine.VARIANTS[vid].title}", links.raw_player_href(scenario, vid, run))
+                            for vid in engine.VARIANT_IDS),
+                      page_status=404)
+    return variant_id
+
+
+def check_digest(scenario: Scenario, h: str | None, current_href: str) -> None:
+    """A link made for another version of the scenario is stale; "" or None is no digest."""
+    if h and h != scenario.digest:
+        raise Problem(409, "Old link",
+                      f"the link was made for version {h} of {scenario.id}; the current version is "
+                      f"{scenario.digest}",
+                      (("Open it on the current version", current_href),),
+                      page=("stale.html", {"scenario": scenario_card(scenario), "old": h,
+                                           "current_href": current_href}))
+
+
+def check_target(scenario: Scenario, variant_id: str, h: str | None, run: str = "") -> Target:
+    """The whole rule; ``run`` (the schedule as typed) only goes into the links it offers."""
+    run = run[:MAX_RUN_CHARS]
+    check_variant(scenario, variant_id, run)
+    check_digest(scenario, h, links.raw_player_href(scenario, variant_id, run))
+    return Target(scenario, variant_id)
+
+
+def target(default_variant: str | None = engine.VARIANT_IDS[0], *, api: bool = False) -> Callable[..., Target]:
+    """The dependency for one face: ``default_variant`` None makes ``v`` required; ``api``
+    bounds the parameters' length, as the API's OpenAPI description states."""
+    limit = 64 if api else None
+    v_query = Query(... if default_variant is None else default_variant, max_length=limit, description=VARIANT_HELP)
+    h_query = Query(None, max_length=limit, description=DIGEST_HELP)
+
+    def dependency(request: Request, scenario: Scenario = Depends(known_scenario), v: str = v_query,
+                   h: str | None = h_query) -> Target:
+        return check_target(scenario, v, h, request.query_params.get("run", ""))
+    return dependency
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two known variants of one scenario at the current version (the compare page)."""
+
+    scenario: Scenario
+    a: str
+    b: str
+
+
+def pair(request: Request, scenario: Scenario = Depends(known_scenario), a: str = engine.VARIANT_IDS[0],
+         b: str = "v4.8", h: str | None = None) -> Pair:
+    run = request.query_params.get("run", "")[:MAX_RUN_CHARS]
+    for vid in (a, b):
+        check_variant(scenario, vid, run)
+    check_digest(scenario, h, links.compare_href(scenario, a, b, ()))
+    return Pair(scenario, a, b)
+
+
+PAGE = target()
+API_REPLAY = target(None, api=True)
+EXPLORE_PAGE = target("v4.8")
+EXPLORE_API = target("v4.8", api=True)

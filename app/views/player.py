@@ -1,0 +1,82 @@
+"""The player's view model: every panel of one state, and its links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import engine
+from app.links import compare_href, player_href, run_to_href
+from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices
+from app.views.memory import MemoryRow, PmdTableView, SlabRow, page_tables, slab_rows, user_memory
+from app.views.space import AddressSpace, address_space
+from app.views.threads import GLOSSARY, Control, LockView, ThreadView, controls, ended_text, lock_views, thread_views
+from app.views.timeline import StepEvents, Timeline, ViolationView, event_log, timeline, violation_view
+from engine import Run, Scenario
+
+@dataclass
+class Player:
+    scenario: ScenarioCard
+    variant: VariantChoice
+    variants: list[VariantChoice]
+    schedule: str
+    steps: int
+    href: str
+    back_href: str
+    restart_href: str
+    end_href: str
+    compare_href: str
+    narration: str
+    narration_text: str
+    title: str
+    controls: list[Control]
+    ended: str
+    threads: list[ThreadView]
+    locks: list[LockView]
+    locks_changed: bool
+    space: AddressSpace
+    slab: list[SlabRow]
+    freelist: str
+    slab_changed: bool
+    tables: list[PmdTableView]
+    orphan_tables: list[str]
+    tables_changed: bool
+    memory: list[MemoryRow]
+    timeline: Timeline
+    events: list[StepEvents]
+    violation: ViolationView | None
+    problem: str
+    glossary: dict[str, str]
+
+
+def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> Player:
+    state = run.final
+    prev = run.states[-2] if len(run.states) > 1 else None
+    tids = run.schedule
+    variants = variant_choices(scenario, variant_id, tids)
+    current = next(c for c in variants if c.current)
+    slab, freelist = slab_rows(state, prev)
+    tables, orphans = page_tables(state)
+    return Player(
+        scenario=scenario_card(scenario), variant=current, variants=variants,
+        schedule=engine.format_schedule(tids), steps=len(tids), href=player_href(scenario, variant_id, tids),
+        back_href=player_href(scenario, variant_id, tids[:-1]) if tids else "",
+        restart_href=player_href(scenario, variant_id, ()),
+        end_href=run_to_href(scenario, variant_id, tids, "end") if engine.enabled(state) else "",
+        compare_href=compare_href(scenario, variant_id, _other_variant(variant_id), tids),
+        narration=f"Step {len(tids)}: {engine.narrate(state)}" if tids else engine.narrate(state),
+        narration_text=engine.narrate(state),
+        title=f"{scenario.spec.title} · {variant_id} · step {len(tids)}",
+        controls=controls(scenario, variant_id, run), ended=ended_text(state), threads=thread_views(state, prev, tids[-1] if tids else None),
+        locks=lock_views(state, prev), locks_changed=prev is not None and prev.locks != state.locks,
+        space=address_space(run), slab=slab, freelist=freelist,
+        slab_changed=prev is not None and prev.slab != state.slab, tables=tables, orphan_tables=orphans,
+        tables_changed=prev is not None and (prev.pmd_tables != state.pmd_tables or prev.pte_tables != state.pte_tables
+                                             or prev.pages != state.pages),
+        memory=user_memory(run), timeline=timeline(scenario, variant_id, run),
+        events=event_log(scenario, variant_id, run), violation=violation_view(scenario, variant_id, run),
+        problem=problem, glossary=GLOSSARY)
+
+
+def _other_variant(variant_id: str) -> str:
+    return "v4.8" if variant_id != "v4.8" else "v1-pointer-check"

@@ -1,0 +1,47 @@
+"""The explorer page's view model, and the Goal as a value from the route to the cache."""
+
+import engine
+from app.answers import explore_json
+from app.links import player_href
+from app.search import Bounds, Search
+from app.views.explore import ExplorePage, cli_line, explore_page, segments
+from engine.explore import EngineModel, Goal, explore, parse_goal
+
+S = engine.catalog()["realloc-file"]
+V1 = "v1-pointer-check"
+
+
+def test_segments_link_the_state_after_each_run_of_one_thread():
+    segs = segments(S, V1, "C2K3A")
+    assert [(g.tid, g.count, g.first, g.last) for g in segs] == [("C", 2, 1, 2), ("K", 3, 3, 5), ("A", 1, 6, 6)]
+    assert segs[1].href == player_href(S, V1, tuple("CCKKK"))
+
+
+def test_the_cli_line_names_only_bounds_that_differ_from_the_defaults():
+    assert cli_line(Search(S, V1, Goal(), Bounds())) == f"mmlock explore realloc-file --variant {V1} --goal any"
+    assert cli_line(Search(S, V1, parse_goal("null-deref"), Bounds(500, 2))) == (
+        f"mmlock explore realloc-file --variant {V1} --goal null-deref --max-preemptions 2 --max-states 500")
+
+
+def test_the_page_is_built_from_the_answer_and_reads_like_the_mapping_it_replaced():
+    search = Search(S, V1, Goal(), Bounds())
+    answer = explore_json(explore(EngineModel(S.initial(V1)), Goal()), S, V1, 0.1)
+    x = explore_page(search, answer, cached=False, ask="nonsense")
+    assert isinstance(x, ExplorePage) and x.ask == "find"
+    assert x["headline"] == x.headline and x.headline.startswith("Found a bad schedule:")
+    assert x.segments[-1].href == answer["link"]
+    assert x.player_href == player_href(S, V1, ())
+
+
+def test_the_route_hands_the_worker_a_goal_value(app, client, monkeypatch):
+    seen = []
+    real = app.state.searches.explore
+
+    async def spy(search):
+        seen.append(search)
+        return await real(search)
+
+    monkeypatch.setattr(app.state.searches, "explore", spy)
+    client.get("/api/scenarios/realloc-file/explore", params={"v": V1, "goal": " null-deref "})
+    (search,) = seen
+    assert search.goal == Goal(kind="null-deref") and search.key[3] == Goal(kind="null-deref")

@@ -1,0 +1,33 @@
+"""The guide pages render docs/*.md with their explicit anchors."""
+
+from app.guide import guide_html
+
+
+def test_the_model_guide_is_a_page_with_its_anchors(client):
+    r = client.get("/guide/model")
+    assert r.status_code == 200 and r.template.name == "guide.html"
+    assert 'id="c2"' in r.text and 'id="slab-reuse"' in r.text
+    assert "<h1>" in r.text and "<html" in r.text
+    assert '<a href="/guide/model" aria-current="page">' in r.text
+
+
+def test_the_authoring_guide_is_a_page(client):
+    assert client.get("/guide/authoring").status_code == 200
+
+
+def test_an_unknown_guide_page_is_the_404_problem_page(client):
+    r = client.get("/guide/nope")
+    assert r.status_code == 404 and r.template.name == "error.html"
+    assert "'nope'" in r.context["message"]
+    assert [href for _, href in r.context["links"]] == ["/guide/model", "/guide/authoring"]
+
+
+def test_every_page_links_the_guide(client):
+    assert '<a href="/guide/model">Guide</a>' in client.get("/").text
+
+
+def test_raw_html_anchors_and_code_survive_the_markdown(tmp_path):
+    (tmp_path / "model.md").write_text('# Title\n\n<a id="c9"></a>\n## C9\n\nSee `mmap_sem` and *this*.\n')
+    html = guide_html("model", tmp_path)
+    assert '<a id="c9"></a>' in html and "<h2>C9</h2>" in html
+    assert "<code>mmap_sem</code>" in html and "<em>this</em>" in html
