@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
-_markdown = MarkdownIt("commonmark", {"html": True})
+_markdown = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def guide_html(name: str, docs: Path = DOCS) -> Markup:

@@ -31,3 +31,20 @@ def test_raw_html_anchors_and_code_survive_the_markdown(tmp_path):
     html = guide_html("model", tmp_path)
     assert '<a id="c9"></a>' in html and "<h2>C9</h2>" in html
     assert "<code>mmap_sem</code>" in html and "<em>this</em>" in html
+
+
+def test_tables_in_the_docs_render_as_tables(tmp_path):
+    (tmp_path / "model.md").write_text("| field | meaning |\n|---|---|\n| `id` | one letter |\n")
+    html = str(guide_html("model", tmp_path))
+    assert "<table>" in html and "<td><code>id</code></td>" in html
+
+
+def test_every_anchor_a_scenario_cites_exists_in_the_model_guide(client):
+    import re
+
+    import engine
+    page = client.get("/guide/model").text
+    cited = {m for s in engine.catalog().values() for a in s.spec.assumptions
+             for m in re.findall(r"^docs/model\.md#([a-z0-9-]+)", a)}
+    cited |= {s.spec.case.lower() for s in engine.catalog().values()}
+    assert cited and all(f'id="{anchor}"' in page for anchor in cited), cited
