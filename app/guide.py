@@ -19,4 +19,6 @@ _markdown = MarkdownIt("commonmark", {"html": True}).enable("table")
 def guide_html(name: str, docs: Path = DOCS) -> Markup:
     """The HTML of docs/{name}.md; FileNotFoundError when there is no such page.
     ``name`` must be one of links.GUIDES (the caller checks)."""
-    return Markup(_markdown.render((docs / f"{name}.md").read_text(encoding="utf-8")))
+    html = _markdown.render((docs / f"{name}.md").read_text(encoding="utf-8"))
+    # tables and code blocks scroll inside their box on a phone: keyboard users must reach them
+    return Markup(html.replace("<table>", '<table tabindex="0">').replace("<pre>", '<pre tabindex="0">'))

@@ -36,7 +36,7 @@ def test_raw_html_anchors_and_code_survive_the_markdown(tmp_path):
 def test_tables_in_the_docs_render_as_tables(tmp_path):
     (tmp_path / "model.md").write_text("| field | meaning |\n|---|---|\n| `id` | one letter |\n")
     html = str(guide_html("model", tmp_path))
-    assert "<table>" in html and "<td><code>id</code></td>" in html
+    assert "<table tabindex=\"0\">" in html and "<td><code>id</code></td>" in html
 
 
 def test_every_anchor_a_scenario_cites_exists_in_the_model_guide(client):

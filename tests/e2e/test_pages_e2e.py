@@ -1,0 +1,49 @@
+"""Every page, as a person sees it: no accessibility violations (axe-core) and, on a phone,
+nothing that scrolls sideways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import engine
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+DIGEST = engine.catalog()["realloc-file"].digest
+PAGES = {
+    "catalog": "/",
+    "player": f"/s/realloc-file?v=v1-pointer-check&run=K16A10C2K9&h={DIGEST}",
+    "player-start": "/s/exit?v=v4.8",
+    "compare": f"/s/realloc-file/compare?a=v1-pointer-check&b=v4.8&run=K16A10C2K9&h={DIGEST}",
+    "explore": f"/s/realloc-file/explore?v=v1-pointer-check&goal=any&h={DIGEST}",
+    "checks-scenario": "/s/mremap-shrink/checks",
+    "guide-model": "/guide/model",
+    "guide-authoring": "/guide/authoring",
+    "api-docs": "/docs",
+    "stale-link": "/s/realloc-file?v=v1-pointer-check&run=K3&h=0000000000",
+    "unknown-variant": "/s/realloc-file?v=v9",
+    "unknown-page": "/guide/nope",
+}
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    assert AXE.exists(), f"{AXE} is missing: run make install (npm installs axe-core)"
+    return AXE.read_text()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_has_no_accessibility_violations_and_fits_a_phone(browser, base_url, axe_source, name):
+    # axe is injected as an inline script, which the app's CSP forbids: the context bypasses it
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = ctx.new_page()
+    page.goto(base_url + PAGES[name])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    ctx.close()
+    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]]
+    assert width <= 390, f"{name} is {width} px wide on a 390 px phone"
+    assert problems == [], problems
