@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import engine
@@ -83,11 +83,6 @@ class ExplorePage:
     variants: tuple[str, ...]
     player_href: str
     explore_href: str
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in {f.name for f in fields(self)}:
-            raise KeyError(name)
-        return getattr(self, name)
 
 
 def explore_page(search: Search, answer: dict[str, Any], cached: bool, ask: str) -> ExplorePage:

@@ -159,9 +159,9 @@ def test_explore_page_shows_the_verdict_counts_and_step_zero_link(client, digest
     r = client.get(f"/s/{SCENARIO}/explore", params={"v": V1, "goal": "any", "ask": "find"})
     assert r.status_code == 200 and r.template.name == "explore.html"
     x = r.context["x"]
-    assert x["headline"].startswith("Found a bad schedule:")
-    assert x["cli"] == f"mmlock explore {SCENARIO} --variant {V1} --goal any"
-    assert x["segments"][-1].href == x["answer"]["link"]
+    assert x.headline.startswith("Found a bad schedule:")
+    assert x.cli == f"mmlock explore {SCENARIO} --variant {V1} --goal any"
+    assert x.segments[-1].href == x.answer["link"]
     assert f'href="/s/{SCENARIO}?v={V1}&amp;h={digest}"' in r.text
     assert "Step through it from step 0" in r.text and "states and" in r.text
 
@@ -169,9 +169,9 @@ def test_explore_page_shows_the_verdict_counts_and_step_zero_link(client, digest
 def test_prove_it_safe_words_the_same_search_as_a_proof(client):
     proof = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8", "ask": "prove"}).context["x"]
     search = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8", "ask": "find"}).context["x"]
-    assert proof["headline"].startswith("Proved safe within the model")
-    assert search["headline"].startswith("No bad schedule exists")
-    assert proof["answer"] == search["answer"]
+    assert proof.headline.startswith("Proved safe within the model")
+    assert search.headline.startswith("No bad schedule exists")
+    assert proof.answer == search.answer
 
 
 def test_explore_fragment_for_htmx_is_the_result_section_alone(client):
