@@ -20,7 +20,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 def _summary(s: engine.Scenario) -> dict:
     return {"id": s.id, "version": s.spec.version, "digest": s.digest, "title": s.spec.title,
             "question": s.spec.question, "kernel": s.spec.kernel, "case": s.spec.case,
-            "threads": [{"id": t.id, "name": t.name, "program": t.program} for t in s.spec.threads],
+            "threads": [{"id": t.id, "name": t.name, "program": t.program,
+                         "calls": [call.program for call in t.sequence]} for t in s.spec.threads],
             "expect": s.spec.expect}
 
 
@@ -32,6 +33,15 @@ def list_scenarios(request: Request) -> list[dict]:
 @router.get("/scenarios/{scenario_id}", summary="One scenario: its full specification and digest")
 def get_scenario(s: engine.Scenario = Depends(known_scenario)) -> dict:
     return {**_summary(s), "spec": s.spec.model_dump(mode="json")}
+
+
+@router.get("/variants/{a}/diff/{b}", summary="What variant b changes in variant a's code, hunk by hunk")
+def variant_diff(a: str, b: str) -> list[dict]:
+    for vid in (a, b):
+        if vid not in engine.VARIANTS:
+            raise Problem(404, "Unknown variant", f"unknown variant {vid!r}; variants: {', '.join(engine.VARIANT_IDS)}")
+    return [{"function": c.function, "kind": c.kind, "old": list(c.old), "new": list(c.new)}
+            for c in engine.variants.diff(a, b)]
 
 
 def bad_run(e: RunError) -> Problem:

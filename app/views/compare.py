@@ -43,6 +43,7 @@ class Compare:
     controls: list[Control]
     back_href: str
     variants: list[str]
+    code_changes: tuple[engine.variants.Change, ...]
 
 
 def side(scenario: Scenario, variant_id: str, run: Run, problem: str) -> Side:
@@ -71,4 +72,5 @@ def compare(scenario: Scenario, a: tuple[str, Run, str], b: tuple[str, Run, str]
              for t in common.threads]
     return Compare(scenario_card(scenario), side(scenario, va, ra, pa), side(scenario, vb, rb, pb),
                    engine.format_schedule(tids), rows, first, ctrls,
-                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(engine.VARIANT_IDS))
+                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(engine.VARIANT_IDS),
+                   engine.variants.diff(va, vb))

@@ -89,3 +89,15 @@ def test_fuzzed_query_strings_never_give_a_500(client):
                 rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         r = client.get(rng.choice(paths), params=params)
         assert r.status_code < 500, (r.request.url, r.text[:200])
+
+
+def test_variant_diff_lists_what_the_second_variant_changes(client):
+    r = client.get("/api/variants/v4.8/diff/v4.8-no-exit-test")
+    assert r.status_code == 200
+    assert r.json() == [{"function": "hugepage_vma_revalidate", "kind": "removed",
+                         "old": ["if (unlikely(khugepaged_test_exit(mm))) return SCAN_ANY_PROCESS;"], "new": []}]
+
+
+def test_variant_diff_of_an_unknown_variant_is_a_404_naming_it(client):
+    r = client.get("/api/variants/v4.8/diff/v9")
+    assert r.status_code == 404 and "unknown variant 'v9'" in r.json()["detail"]

@@ -169,3 +169,11 @@ def test_running_run_has_step_controls_and_no_ended_line(client):
     r = client.get(f"/s/{SCENARIO}?v={V1}&run=K3")
     assert r.context["p"].ended == ""
     assert 'id="step-K"' in r.text and 'id="ended"' not in r.text
+
+
+def test_compare_shows_what_the_right_variant_changes_in_the_code(client):
+    r = client.get(f"/s/{SCENARIO}/compare", params={"a": V1, "b": "v4.8"})
+    changes = r.context["c"].code_changes
+    assert changes == engine.variants.diff(V1, "v4.8") and changes
+    assert "What v4.8 changes in the code of v1-pointer-check" in r.text
+    assert "<del>- vma = find_vma(mm, address); if (vma != vma_orig) return false; }</del>" in r.text
