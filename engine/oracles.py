@@ -77,10 +77,12 @@ def null_deref(c: Ctx, field: str, where: str, caller: str, check: Fix) -> None:
     c.violate("null-deref", None, f"{c.me} dereferences NULL {field} in {where}", report, check)
 
 
-def bug_on(c: Ctx, condition: str, where: str, message: str, check: Fix) -> None:
+def bug_on(c: Ctx, condition: str, where: str, message: str, check: Fix, *,
+           file: str = "mm/khugepaged.c", debug_vm: bool = False) -> None:
+    """A BUG_ON in ``file``; a VM_BUG_ON (``debug_vm``) fires only on a CONFIG_DEBUG_VM kernel."""
     report = "\n".join([
         "------------[ cut here ]------------",
-        f"kernel BUG at mm/khugepaged.c: {condition}",
+        f"kernel BUG at {file}: {condition}" + (" (CONFIG_DEBUG_VM)" if debug_vm else ""),
         "invalid opcode: 0000 [#1] SMP",
         f"CPU: 0 PID: 1 Comm: {c.me}",
         f"RIP: {where}",

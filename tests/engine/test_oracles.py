@@ -143,3 +143,18 @@ def test_releasing_a_held_spinlock_is_fine(scenarios):
     assert c.acquire(pmd_lock(0x1), WRITE)
     c.release(pmd_lock(0x1), WRITE)
     assert c.violation is None
+
+
+def test_the_pmdp_collapse_flush_bug_is_the_generic_debug_vm_check(scenarios):
+    s = scenarios["pmd-became-huge"]
+    final = engine.replay(s.initial("v4.8-no-pmd-recheck"), engine.parse_schedule(s.spec.expect["v4.8-no-pmd-recheck"]["bug-on"])).final
+    assert "kernel BUG at mm/pgtable-generic.c: VM_BUG_ON(pmd_trans_huge(*pmdp)) (CONFIG_DEBUG_VM)" in final.violation.report
+
+
+def test_a_plain_bug_on_names_its_own_file_and_needs_no_debug_kernel(scenarios):
+    from engine import fixes, oracles
+    c = Ctx(scenarios["realloc-file"].initial("v4.8"), "K")
+    with pytest.raises(Exception):
+        oracles.bug_on(c, "BUG_ON(!pmd_none(*pmd))", "collapse_huge_page", "the pmd is not none", fixes.PMD_RECHECK)
+    assert "kernel BUG at mm/khugepaged.c: BUG_ON(!pmd_none(*pmd))\n" in c.violation.report + "\n"
+    assert "CONFIG_DEBUG_VM" not in c.violation.report

@@ -152,7 +152,8 @@ def _clear_pmd_steps(stale: Fix) -> list[Step]:
         entry = mm.read_pmd(c, c["pmd"], c["address"], "pmdp_collapse_flush", fixes.PMD_RECHECK)
         if entry.kind == HUGE:
             oracles.bug_on(c, "VM_BUG_ON(pmd_trans_huge(*pmdp))", "pmdp_collapse_flush",
-                           f"{c.me} calls pmdp_collapse_flush on a pmd that is already huge", fixes.PMD_RECHECK)
+                           f"{c.me} calls pmdp_collapse_flush on a pmd that is already huge", fixes.PMD_RECHECK,
+                           file="mm/pgtable-generic.c", debug_vm=True)
         c["_pmd"] = entry.target if entry.kind != NONE else None
         mm.set_pmd(c, c["pmd"], c["address"], Pmd())
 
