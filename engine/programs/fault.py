@@ -1,12 +1,22 @@
-"""An anonymous page fault: __do_page_fault → handle_mm_fault (arch/x86/mm/fault.c, mm/memory.c, v4.8).
+"""A page fault: __do_page_fault → handle_mm_fault (arch/x86/mm/fault.c, mm/memory.c, v4.8).
 
-Under mmap_sem (read): find the vma, allocate the pmd table if the pud is empty; a none
-pmd in a THP-eligible range gets a huge page (do_huge_pmd_anonymous_page) unless the
-scenario says the huge allocation fails; otherwise a pte table is populated, the vma gets
-its anon_vma (anon_vma_prepare) and the pte is set, under the pte lock.
+Under mmap_sem (read): find the vma and check the access (a write to a vma without
+VM_WRITE, or a read of one without VM_READ, is a SIGSEGV and changes nothing); allocate the
+pmd table if the pud is empty.  For an anonymous vma whose pmd is none where THP is allowed,
+do_huge_pmd_anonymous_page calls anon_vma_prepare first, even for a read, then maps a huge
+page (a read: the huge zero page) unless the huge allocation fails, when the fault falls
+back to ptes.  At the pte level:
+- anonymous (do_anonymous_page): a read maps the zero page and gives no anon_vma; a write
+  calls anon_vma_prepare and maps a new page;
+- file (do_fault): a read maps the page-cache page (do_read_fault); a write to a private
+  mapping copies it into a new anonymous page after anon_vma_prepare (do_cow_fault); a
+  write to a shared mapping makes the page-cache page writable and never gives the vma an
+  anon_vma (do_shared_fault).
 
-Departures: write faults only; anon_vma_prepare and the pte update are each one step
-(page_table_lock and the pte lock are taken and dropped inside); no fault retry.
+Departures: anon_vma_prepare and the pte update are each one step (page_table_lock and the
+pte lock are taken and dropped inside); no fault retry; the zero page and page-cache pages
+are pages of their own in the model, holding what the thread reads; a scenario option
+(``fault_huge = false``) makes every huge allocation fail, the huge zero page's included.
 """
 
 from __future__ import annotations
@@ -15,52 +25,69 @@ from dataclasses import replace
 
 from engine import fixes, oracles
 from engine.kernel import mm
-from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
-from engine.kernel.rwsem import READ
-from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
-from engine.kernel.ptr import Ptr
-from engine.program import Path, Program, Step
 from engine.kernel.locks import MMAP_SEM
+from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
+from engine.kernel.ptr import PMD, Ptr
+from engine.kernel.rwsem import READ
+from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE, VM_READ, VM_SHARED, VM_WRITE, Vma
+from engine.program import Path, Program, Start, line, lock_step
 from engine.state import Ctx
 
+ZERO = ""          # what a read of the zero page returns
 
+
+@line("vma = find_vma(mm, address); if (!vma || vma->vm_start > address) goto bad_area; "
+      "if (access_error(error_code, vma)) goto bad_area;", "{me} finds the vma of the faulting address")
 def _find(c: Ctx) -> None:
     c["vma"] = mm.find_vma(c, c["address"])
     vma = c["vma"] and c.get("slab").get(c["vma"].ref).vma
     if vma is None or vma.start > c["address"]:
         c.goto("bad_area")
+    elif not vma.has(VM_WRITE if c["write"] else VM_READ):
+        c.say(f"{c.me} may not {'write' if c['write'] else 'read'} {vma.describe()}: access_error")
+        c.goto("bad_area")
 
 
-def _vma(c: Ctx):
+def _vma(c: Ctx) -> Vma:
     return mm.deref(c, c["vma"], "vm_flags", "handle_mm_fault", fixes.MMAP_SEM_FAULT)
 
 
+@line("pmd = pmd_alloc(mm, pud, address);", "{me} finds or allocates the pmd")
 def _pmd_alloc(c: Ctx) -> None:
     table, entry = mm.fault_table(c, c["address"])
-    c["pmd"] = Ptr("pmd", table.entry_addr(c["address"]), table.pfn, 1)
+    c["pmd"] = Ptr(PMD, table.entry_addr(c["address"]), table.pfn, 1)
 
 
-def _huge(c: Ctx) -> None:
-    vma = _vma(c)
+def _is_huge_eligible(c: Ctx, vma: Vma) -> bool:
     base, end = mm.span(c["address"])
     entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_mm_fault", fixes.MMAP_SEM_FAULT)
-    eligible = (entry.kind == NONE and vma.is_anonymous and not vma.has(VM_NOHUGEPAGE)
-                and (c.get("config").thp == "always" or vma.has(VM_HUGEPAGE))
-                and vma.start <= base and end <= vma.end)
-    if not eligible or not c.get("config").fault_huge:
-        if eligible:
-            c.say("the huge page allocation fails: fall back to 4 KiB pages")
+    return (entry.kind == NONE and vma.is_anonymous and not vma.has(VM_NOHUGEPAGE)
+            and (c.get("config").thp == "always" or vma.has(VM_HUGEPAGE))
+            and vma.start <= base and end <= vma.end)
+
+
+@line("if (pmd_none(*pmd) && transparent_hugepage_enabled(vma)) return do_huge_pmd_anonymous_page(...);",
+      "{me} tries a huge page first")
+def _huge(c: Ctx) -> None:
+    if not _is_huge_eligible(c, _vma(c)):
         return
-    _anon_vma_prepare(c)
-    pfn = mm.add_page(c, ((c["address"], c["data"]),), huge=True)
+    _give_anon_vma(c)
+    if not c.get("config").fault_huge:
+        c.say("the huge page allocation fails: fall back to 4 KiB pages")
+        return
+    data = c["data"] if c["write"] else ZERO
+    pfn = mm.add_page(c, ((c["address"], data),), huge=True)
     start, stop = mm.span(c["address"])
     covering = [v for v in mm.vmas(c) if v.start < stop and start < v.end]
     oracles.check_huge_install(c, start, covering, c.get("config").thp, fixes.THP_ENABLED)
     mm.set_pmd(c, c["pmd"], c["address"], Pmd(HUGE, pfn))
-    c.say(f"{c.me} maps a huge page at pfn {pfn:#x} over [{start:#x}, {stop:#x})")
+    what = "a huge page" if c["write"] else "the huge zero page"
+    c.say(f"{c.me} maps {what} at pfn {pfn:#x} over [{start:#x}, {stop:#x})")
     c.goto("out")
 
 
+@line("if (unlikely(pmd_none(*pmd)) && __pte_alloc(mm, vma, pmd, address)) return VM_FAULT_OOM;",
+      "{me} populates the pmd with a pte table if it is none")
 def _pte_alloc(c: Ctx) -> None:
     entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_pte_fault", fixes.MMAP_SEM_FAULT)
     if entry.kind == NONE:
@@ -70,7 +97,8 @@ def _pte_alloc(c: Ctx) -> None:
         c.goto("out")
 
 
-def _anon_vma_prepare(c: Ctx) -> None:
+def _give_anon_vma(c: Ctx) -> None:
+    """anon_vma_prepare: the vma gets an anon_vma if it has none."""
     vma = _vma(c)
     if vma.anon_vma is None:
         anon = mm.new_anon_vma(c)
@@ -78,6 +106,20 @@ def _anon_vma_prepare(c: Ctx) -> None:
         c.say(f"{c.me} gives the vma anon_vma {anon}")
 
 
+def _needs_anon_page(c: Ctx, vma: Vma) -> bool:
+    """A write to an anonymous vma, or to a private file mapping (copy on write)."""
+    return c["write"] and (vma.is_anonymous or not vma.has(VM_SHARED))
+
+
+@line("if (write && (vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)) && "
+      "unlikely(anon_vma_prepare(vma))) return VM_FAULT_OOM;", "{me} makes sure the vma has an anon_vma")
+def _anon_vma_prepare(c: Ctx) -> None:
+    if _needs_anon_page(c, _vma(c)):
+        _give_anon_vma(c)
+
+
+@line("pte = pte_offset_map_lock(mm, pmd, address, &ptl); set_pte_at(mm, address, pte, entry); "
+      "pte_unmap_unlock(pte, ptl);", "{me} maps a new page and writes to it")
 def _set_pte(c: Ctx) -> None:
     entry = mm.read_pmd(c, c["pmd"], c["address"], "do_anonymous_page", fixes.MMAP_SEM_FAULT)
     assert entry.kind == TABLE
@@ -85,38 +127,40 @@ def _set_pte(c: Ctx) -> None:
     if table.pte(c["address"]).kind == PRESENT:
         c.say("the page is already present")
         return
-    pfn = mm.add_page(c, ((c["address"], c["data"]),))
-    mm.set_pte(c, table, c["address"], Pte(PRESENT, page=pfn, writable=True, young=True))
-    c.say(f"{c.me} writes {c['data']!r} at {c['address']:#x}")
+    vma = _vma(c)
+    if c["write"]:
+        pfn = mm.add_page(c, ((c["address"], c["data"]),))
+        how = "a new anonymous page" if _needs_anon_page(c, vma) else f"the page-cache page of {vma.file}"
+        c.say(f"{c.me} writes {c['data']!r} at {c['address']:#x} ({how})")
+    else:
+        source = "the zero page" if vma.is_anonymous else f"the page-cache page of {vma.file}"
+        pfn = mm.add_page(c, ((c["address"], ZERO),))
+        c.say(f"{c.me} reads {c['address']:#x}: {source} is mapped read-only")
+    mm.set_pte(c, table, c["address"], Pte(PRESENT, page=pfn, writable=c["write"], young=True))
 
 
+@line("out: up_read(&mm->mmap_sem);", "{me} drops mmap_sem (read)", label="out", lock_op=True)
 def _up_read(c: Ctx) -> None:
     c.release(MMAP_SEM, READ)
     c.ret(0)
 
 
+@line("bad_area: up_read(&mm->mmap_sem); return VM_FAULT_SIGSEGV;", "{me} gets SIGSEGV", label="bad_area",
+      lock_op=True)
 def _bad(c: Ctx) -> None:
     c.release(MMAP_SEM, READ)
     c.ret("VM_FAULT_SIGSEGV")
 
 
-FAULT = Program("handle_mm_fault", "v4.8", "common", ("address", "data"), (
-    Step("down_read(&mm->mmap_sem);", lambda c: c.acquire(MMAP_SEM, READ), "{me} takes mmap_sem (read)",
-         lock_op=True),
-    Step("vma = find_vma(mm, address); if (!vma || vma->vm_start > address) goto bad_area;", _find,
-         "{me} finds the vma of the faulting address"),
-    Step("pmd = pmd_alloc(mm, pud, address);", _pmd_alloc, "{me} finds or allocates the pmd"),
-    Step("if (pmd_none(*pmd) && transparent_hugepage_enabled(vma)) return do_huge_pmd_anonymous_page(...);",
-         _huge, "{me} tries a huge page first"),
-    Step("if (unlikely(pmd_none(*pmd)) && __pte_alloc(mm, vma, pmd, address)) return VM_FAULT_OOM;",
-         _pte_alloc, "{me} populates the pmd with a pte table if it is none"),
-    Step("if (unlikely(anon_vma_prepare(vma))) return VM_FAULT_OOM;", _anon_vma_prepare,
-         "{me} makes sure the vma has an anon_vma"),
-    Step("pte = pte_offset_map_lock(mm, pmd, address, &ptl); set_pte_at(mm, address, pte, entry); "
-         "pte_unmap_unlock(pte, ptl);", _set_pte, "{me} maps a new page and writes to it"),
-    Step("out: up_read(&mm->mmap_sem);", _up_read, "{me} drops mmap_sem (read)", label="out", lock_op=True),
-    Step("bad_area: up_read(&mm->mmap_sem); return VM_FAULT_SIGSEGV;", _bad,
-         "{me} finds no vma there: SIGSEGV", label="bad_area", lock_op=True),
+FAULT = Program("handle_mm_fault", "v4.8", "common", ("address", "data", "write"), (
+    lock_step(MMAP_SEM, READ, "down_read(&mm->mmap_sem);", "{me} takes mmap_sem (read)"),
+    _find, _pmd_alloc, _huge, _pte_alloc, _anon_vma_prepare, _set_pte, _up_read, _bad,
 ), doc=__doc__ or "")
 
-PATHS = (Path("handle_mm_fault", FAULT),)
+
+def _access(args: dict, start: Start, tid: str, program: Program) -> dict:
+    """A write fault unless the scenario says ``write = false``; a read writes no data."""
+    return {"write": True, "data": "", **args}
+
+
+PATHS = (Path("handle_mm_fault", FAULT, setup=_access),)
