@@ -122,6 +122,19 @@ def vma_index_at(c: Ctx, addr: int) -> int | None:
     return None
 
 
+def split_vma(c: Ctx, at: int, keep_low: bool, stack: str) -> None:
+    """__split_vma at ``at`` of the live VMA containing it: the old object keeps the low
+    side (``keep_low``) or the high one, a new object gets the other; nothing to do when
+    no VMA contains ``at`` or one starts there."""
+    index = vma_index_at(c, at)
+    if index is None or c.get("slab").get(index).vma.start == at:
+        return
+    old = c.get("slab").get(index).vma
+    low, high = replace(old, end=at), replace(old, start=at, pgoff=old.pgoff + (at - old.start) // 4096)
+    write_vma(c, index, low if keep_low else high)
+    alloc_vma(c, high if keep_low else low, stack)
+
+
 def new_anon_vma(c: Ctx) -> int:
     n = c.get("next_anon_vma")
     c.put(next_anon_vma=n + 1)

@@ -10,8 +10,6 @@ the vmacache is not modelled (detach invalidates it, so find_vma never sees a st
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from engine.kernel import mm
 from engine.program import Path, Program, Step
 from engine.programs.syscall import KERNEL, locked
@@ -25,23 +23,15 @@ def _first(c: Ctx) -> None:
         c.ret(0)
 
 
-def _split(c: Ctx, at: int, keep_low: bool) -> None:
-    """__split_vma at ``at``: the old object keeps one side, a new object gets the other."""
-    index = mm.vma_index_at(c, at)
-    if index is None or c.get("slab").get(index).vma.start == at:
-        return
-    old = c.get("slab").get(index).vma
-    low, high = replace(old, end=at), replace(old, start=at, pgoff=old.pgoff + (at - old.start) // 4096)
-    mm.write_vma(c, index, low if keep_low else high)
-    mm.alloc_vma(c, high if keep_low else low, "do_munmap → __split_vma → kmem_cache_alloc")
+_SPLIT = "do_munmap → __split_vma → kmem_cache_alloc"
 
 
 def _split_start(c: Ctx) -> None:
-    _split(c, c["start"], keep_low=True)
+    mm.split_vma(c, c["start"], keep_low=True, stack=_SPLIT)
 
 
 def _split_end(c: Ctx) -> None:
-    _split(c, c["start"] + c["len"], keep_low=False)
+    mm.split_vma(c, c["start"] + c["len"], keep_low=False, stack=_SPLIT)
 
 
 def _detach(c: Ctx) -> None:

@@ -12,10 +12,10 @@ from engine.program import Program, Step, lock_step, line
 KERNEL = "v4.8"
 
 
-@line("up_write(&mm->mmap_sem); return 0;", "{me} drops mmap_sem (write)", lock_op=True)
+@line("up_write(&mm->mmap_sem); return ret;", "{me} drops mmap_sem (write)", lock_op=True)
 def _up_write_return(c) -> None:
     c.release(MMAP_SEM, WRITE)
-    c.ret(0)
+    c.ret(c.locals.get("ret", 0))
 
 
 def locked(function: str, body: tuple[Step, ...], params: tuple[str, ...], doc: str,
