@@ -19,7 +19,7 @@ from engine.kernel.rwsem import Lock, take
 from engine.kernel.slab import Site, Slab, alloc, new_slab
 from engine.kernel.vma import Vma, pud_base
 from engine.program import Value
-from engine.programs import PATHS
+from engine.programs import EXIT_MM, PATHS
 from engine.state import Config, Frame, Mm, State, Thread
 from engine.variants import Variant, variant as get_variant
 
@@ -120,8 +120,11 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
         frames = tuple(_frame(call, var, space, t.id) for call in t.sequence)
         for lock, mode in PATHS[t.sequence[0].program].holds:
             space.hold(lock, mode, t.id)
-        threads.append(Thread(t.id, t.name, frames[:1], calls=frames[1:]))
-    mm = Mm(users=1, count=2, vmas=tuple(space.vmas))
+        paths = [PATHS[call.program] for call in t.sequence]
+        on_exit = Frame(EXIT_MM, 0) if any(p.task for p in paths) and not paths[-1].exits else None
+        threads.append(Thread(t.id, t.name, frames[:1], calls=frames[1:], on_exit=on_exit))
+    tasks = sum(1 for t in spec.threads if any(PATHS[call.program].task for call in t.sequence))
+    mm = Mm(users=max(1, tasks), count=2, vmas=tuple(space.vmas))
     return State(config, mm, space.slab, tuple(sorted(space.pmd_tables.values(), key=lambda t: t.pfn)),
                  tuple(space.pte_tables), tuple(space.pages), tuple(space.swap),
                  tuple(sorted(space.locks.values(), key=lambda lk: lk.name)),

@@ -135,10 +135,14 @@ class Path:
 
     ``name`` is what scenario files write; ``program`` the v4.8 code (a variant may replace
     it); ``setup`` completes a thread's arguments from the initial address space (given the
-    args, the Start, the thread id and the program the variant runs); ``holds`` are the locks, with modes, a thread on this
-    path already holds when the scenario starts."""
+    args, the Start, the thread id and the program the variant runs); ``holds`` are the
+    locks, with modes, a thread on this path already holds when the scenario starts.
+    ``task``: the path is a system call or fault of the process, so its thread is one of
+    the process's and holds an mm_users reference; ``exits``: the path is that thread's exit."""
 
     name: str
     program: Program
     setup: Setup | None = None
     holds: tuple[tuple[Any, str], ...] = ()
+    task: bool = False
+    exits: bool = False

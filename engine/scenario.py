@@ -23,7 +23,7 @@ from engine.errors import ScenarioError
 from engine.initial import build_initial
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE
 from engine.oracles import VIOLATION_KINDS
-from engine.programs import PATHS
+from engine.programs import EXIT_MM, PATHS
 from engine.schedule import THREAD_IDS, RunRef
 from engine.state import State
 from engine.variants import BASELINE, VARIANT_IDS, VARIANTS
@@ -241,7 +241,7 @@ def _digest(raw: bytes, spec: ScenarioSpec) -> str:
     seen: set[tuple[str, str]] = set()
     for path in sorted({call.program for t in spec.threads for call in t.sequence}):
         for vid in VARIANT_IDS:
-            for p in VARIANTS[vid].program(path).closure():
+            for p in VARIANTS[vid].program(path).closure() + EXIT_MM.closure():
                 if p.key not in seen:
                     seen.add(p.key)
                     h.update(p.text.encode())

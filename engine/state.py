@@ -52,6 +52,7 @@ class Mm:
     users: int = 1
     count: int = 2                  # the process and khugepaged's mm_slot
     vmas: tuple[int, ...] = ()
+    exiting: bool = False           # exit_group ran: the process's threads exit when they can
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Thread:
     result: Value = None
     calls: tuple[Frame, ...] = ()
     returns: tuple[Value, ...] = ()
+    on_exit: Frame | None = None    # a thread of the process: its mmput, once the process exits
 
     @property
     def top(self) -> Frame | None:
@@ -311,6 +313,9 @@ class Ctx(LockOps):
         returns = t.returns + (self.ret_value,)
         if t.calls:
             return replace(t, frames=t.calls[:1], calls=t.calls[1:], result=self.ret_value, returns=returns)
+        if t.on_exit is not None and self.get("mm").exiting:
+            self.say(f"{self.me} returns to user space, finds the process exiting, and exits")
+            return replace(t, frames=(t.on_exit,), on_exit=None, result=self.ret_value, returns=returns)
         return replace(t, frames=(), status=DONE, result=self.ret_value, returns=returns)
 
 

@@ -12,3 +12,4 @@ from engine.programs import exit, fault, khugepaged, madvise, mmap, mremap, munm
 
 _MODULES = (khugepaged, munmap, mmap, mremap, madvise, exit, fault, swapio, scan, procmaps)
 PATHS: dict[str, Path] = {path.name: path for module in _MODULES for path in module.PATHS}
+EXIT_MM = exit.MMPUT      # what a thread of the process runs on its way out when the process exits

@@ -163,4 +163,4 @@ def _access(args: dict, start: Start, tid: str, program: Program) -> dict:
     return {"write": True, "data": "", **args}
 
 
-PATHS = (Path("handle_mm_fault", FAULT, setup=_access),)
+PATHS = (Path("handle_mm_fault", FAULT, setup=_access, task=True),)

@@ -67,4 +67,4 @@ def _flags(c: Ctx) -> None:
 
 MADVISE = locked("madvise", (_find, _flags), ("start", "len"), __doc__ or "")
 
-PATHS = (Path("madvise", MADVISE),)
+PATHS = (Path("madvise", MADVISE, task=True),)

@@ -47,4 +47,4 @@ def _defaults(args: dict, start: Start, tid: str, program: Program) -> dict:
     return {"file": None, "pgoff": 0, "flags": ("VM_READ", "VM_WRITE"), **args}
 
 
-PATHS = (Path("mmap_region", MMAP_REGION, setup=_defaults),)
+PATHS = (Path("mmap_region", MMAP_REGION, setup=_defaults, task=True),)

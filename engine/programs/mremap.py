@@ -18,4 +18,4 @@ MREMAP = locked("mremap", (
          "{me} shrinks the mapping by unmapping its tail", on_return=lambda c, v: None),
 ), ("addr", "old_len", "new_len"), __doc__ or "", callees=(DO_MUNMAP,))
 
-PATHS = (Path("mremap", MREMAP),)
+PATHS = (Path("mremap", MREMAP, task=True),)

@@ -74,4 +74,4 @@ VM_MUNMAP = locked("vm_munmap", (
          "{me} unmaps the range", on_return=lambda c, v: None),
 ), ("start", "len"), __doc__ or "", callees=(DO_MUNMAP,))
 
-PATHS = (Path("vm_munmap", VM_MUNMAP),)
+PATHS = (Path("vm_munmap", VM_MUNMAP, task=True),)
