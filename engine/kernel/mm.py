@@ -238,7 +238,7 @@ def unmap_region(c: Ctx, start: int, end: int, everything: bool = False) -> None
                 drop_page(c, entry.target)
                 table = table.set(base, Pmd())
             elif entry.kind == TABLE:
-                pt = _zap_ptes(c, pte_table(c, entry.target), start, end, whole=not shared)
+                pt = _zap_ptes(c, pte_table(c, entry.target), base, start, end)
                 if not shared:
                     _put_table(c, replace(pt, live=False))
                     table = table.set(base, Pmd())
@@ -251,14 +251,11 @@ def unmap_region(c: Ctx, start: int, end: int, everything: bool = False) -> None
         _put_table(c, table)
 
 
-def _zap_ptes(c: Ctx, table: PteTable, start: int, end: int, whole: bool) -> PteTable:
+def _zap_ptes(c: Ctx, table: PteTable, base: int, start: int, end: int) -> PteTable:
     for addr, pte in table.ptes:
-        if start <= addr < end:
-            if pte.kind == PRESENT:
-                drop_page(c, pte.page)
-            table = table.set(addr, Pte())
-    if whole:
-        table = replace(table, rest=type(table.rest)())
+        if start <= addr < end and pte.kind == PRESENT:
+            drop_page(c, pte.page)
+    table = table.zap(base, start, end)
     _put_table(c, table)
     return table
 

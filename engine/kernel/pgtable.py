@@ -33,11 +33,20 @@ class Pte:
 
 @dataclass(frozen=True, slots=True)
 class PteSummary:
-    """The undrawn ptes of a table: counts of present, young and writable (others none)."""
+    """The undrawn ptes of a table: counts of present, young and writable (others none).
+
+    The summary does not say where its ptes are; they are taken as spread evenly over the
+    table's undrawn slots, so zapping part of the table zaps that share of them."""
 
     present: int = 0
     young: int = 0
     writable: int = 0
+
+    def kept(self, keep: int, of: int) -> PteSummary:
+        """What is left when ``keep`` of the ``of`` undrawn slots survive a zap."""
+        if of == 0:
+            return self
+        return PteSummary(self.present * keep // of, self.young * keep // of, self.writable * keep // of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,21 @@ class PteTable:
     def set(self, addr: int, pte: Pte) -> PteTable:
         ptes = tuple(sorted([(a, p) for a, p in self.ptes if a != addr] + [(addr, pte)]))
         return replace(self, ptes=ptes)
+
+    def zap(self, base: int, start: int, end: int) -> PteTable:
+        """zap_pte_range over [start, end) of the table that maps [base, base + 2 MiB): the
+        drawn ptes there become none, and so does that share of the undrawn ones."""
+        lo, hi = max(start, base), min(end, base + HPAGE_PMD_NR * PAGE_SIZE)
+        if lo >= hi:
+            return self
+        drawn = {a for a, _ in self.ptes}
+        undrawn = HPAGE_PMD_NR - len(drawn)
+        zapped = (hi - lo) // PAGE_SIZE - sum(1 for a in drawn if lo <= a < hi)
+        table = replace(self, rest=self.rest.kept(undrawn - zapped, undrawn))
+        for addr in sorted(drawn):
+            if lo <= addr < hi:
+                table = table.set(addr, Pte())
+        return table
 
     def counts(self) -> dict[str, int]:
         """All 512 ptes counted: present, swap, none, young, writable."""

@@ -45,3 +45,4 @@ def test_freed_object_keeps_its_old_contents_and_who_freed_it():
 def test_cache_grows_when_the_freelist_is_empty():
     s, a = slab.alloc(slab.new_slab(0, False), V1, SITE)
     assert a == 0 and len(s.objects) == 1
+
