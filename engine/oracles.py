@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 RULE = "=" * 66
 VIOLATION_KINDS = ("use-after-free", "null-deref", "huge-pmd-outside-vma", "thp-in-ineligible-vma",
-                   "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock")
+                   "lost-data", "rwsem-imbalance", "lock-not-held", "bug-on", "deadlock", "pgtable-corruption")
 VIOLATION_OBJECTS = ("vm_area_struct", "page-table", "mm_struct")
 
 
@@ -88,6 +88,19 @@ def bug_on(c: Ctx, condition: str, where: str, message: str, check: Fix, *,
         f"RIP: {where}",
     ])
     c.violate("bug-on", None, message, report, check)
+
+
+def pgtable_corruption(c: Ctx, addr: int, where: str, check: Fix) -> None:
+    """pmd_populate with the pte table of a pmd that was none: pmd_pgtable(none) is page 0,
+    so the process's ptes for the range become whatever physical page 0 holds."""
+    report = "\n".join([
+        f"BUG: {where} puts back a pte table that does not exist: pmd_populate(mm, pmd, pmd_pgtable(_pmd))",
+        f"with _pmd none maps physical page 0 as the page table of [{addr & ~0x1FFFFF:#x}, "
+        f"{(addr & ~0x1FFFFF) + 0x200000:#x}).",
+        "The process now reads and writes through whatever page 0 holds: page-table corruption.",
+    ])
+    c.violate("pgtable-corruption", None,
+              f"{c.me} installs physical page 0 as a pte table at {addr:#x} after a failed isolate", report, check)
 
 
 def check_huge_install(c: Ctx, addr: int, covering: list[Vma], thp: str, check: Fix) -> None:

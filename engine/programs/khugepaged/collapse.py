@@ -172,14 +172,19 @@ _DROP_PMD_LOCK = Step("spin_unlock(pmd_ptl);", lambda c: c.release(pmd_lock(c["p
                       "{me} drops the pmd lock", lock_op=True)
 
 
-@line("if (!isolated) { pmd_populate(mm, pmd, pmd_pgtable(_pmd)); "
+@line("if (!isolated) { BUG_ON(!pmd_none(*pmd)); pmd_populate(mm, pmd, pmd_pgtable(_pmd)); "
       "anon_vma_unlock_write(vma->anon_vma); result = SCAN_FAIL; goto out; }",
       "{me} checks whether isolation worked")
 def _isolate_failed(c: Ctx) -> None:
     if c["isolated"]:
         return
-    if c["_pmd"] is not None:
-        mm.set_pmd(c, c["pmd"], c["address"], Pmd("table", c["_pmd"]))
+    entry = mm.read_pmd(c, c["pmd"], c["address"], "collapse_huge_page", fixes.PMD_RECHECK)
+    if entry.kind != NONE:
+        oracles.bug_on(c, "BUG_ON(!pmd_none(*pmd))", "collapse_huge_page",
+                       f"{c.me} finds the pmd no longer none when putting the pte table back", fixes.PMD_RECHECK)
+    if c["_pmd"] is None:
+        oracles.pgtable_corruption(c, c["address"], "collapse_huge_page", fixes.PMD_RECHECK)
+    mm.set_pmd(c, c["pmd"], c["address"], Pmd("table", c["_pmd"]))
     c.release(anon_vma_lock(c["anon_vma"]), WRITE)
     c["result"] = "SCAN_FAIL"
     c.goto("out")
