@@ -63,7 +63,8 @@ class Exploration:
     """The answer of a search and its evidence.
 
     ``schedule`` reaches the goal (verdict "violation" or "goal-reached"; () otherwise);
-    ``states`` counts distinct keys visited, ``transitions`` step() calls, ``depth`` the
+    ``states`` counts distinct keys visited and ``transitions`` step() calls, added up over
+    every pass the search ran (explore() runs a BFS and a preemption search), ``depth`` the
     longest schedule to a visited state. ``bound`` names the bound that was hit: with
     "incomplete" it stopped the search before an answer; with a found schedule it stopped
     the preemption minimisation, so ``preemptions`` is that schedule's count, not proven
@@ -316,7 +317,13 @@ def fewest_preemptions(model: Model[S], goal: Goal, *, max_states: int,
     if not (fewest.is_found or fewest.bound == "max-preemptions"):
         return fewest
     shortest = bfs(model, goal, max_states=max_states, out_of_time=out_of_time)
-    return replace(fewest, shortest_steps=shortest.shortest_steps)
+    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
+
+
+def _both(answer: Exploration, other: Exploration, **changes: Any) -> Exploration:
+    """``answer``, counting the work of both passes that produced it."""
+    return replace(answer, states=answer.states + other.states, transitions=answer.transitions + other.transitions,
+                   depth=max(answer.depth, other.depth), **changes)
 
 
 def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES,
@@ -332,8 +339,8 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
         return shortest
     fewest = _least_preemptive(model, goal, max_states, max_preemptions, out_of_time)
     if shortest.is_found and not fewest.is_found and fewest.bound != "max-preemptions":
-        return replace(shortest, bound=fewest.bound)
-    return replace(fewest, shortest_steps=shortest.shortest_steps)
+        return _both(shortest, fewest, bound=fewest.bound)
+    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
 
 
 @dataclass(frozen=True)

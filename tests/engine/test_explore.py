@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from engine.explore import (
-    Goal, bfs, count_preemptions, explore, fewest_preemptions, parse_goal,
+    Goal, _least_preemptive, bfs, count_preemptions, explore, fewest_preemptions, parse_goal,
     reachable_violations,
 )
 
@@ -374,15 +374,27 @@ def test_scan_goal_no_step_returns_is_unreachable():
 @pytest.mark.parametrize("search", [bfs, fewest_preemptions, explore])
 def test_max_states_stops_a_search_as_incomplete(search):
     stopped = search(Counter(), Goal(), max_states=3)
+    passes = 2 if search is explore else 1     # explore's preemption pass runs after its BFS; counts add up
     assert (stopped.verdict, stopped.bound, stopped.states, stopped.schedule) == (
-        "incomplete", "max-states", 3, ())
+        "incomplete", "max-states", 3 * passes, ())
 
 
 @pytest.mark.parametrize("search", [bfs, fewest_preemptions, explore])
 def test_out_of_time_stops_a_search_before_its_first_step(search):
     stopped = search(Counter(), Goal(), max_states=100, out_of_time=lambda: True)
+    passes = 2 if search is explore else 1
     assert (stopped.verdict, stopped.bound, stopped.states, stopped.transitions) == (
-        "incomplete", "time", 1, 0)
+        "incomplete", "time", passes, 0)
+
+
+@pytest.mark.parametrize("search", [fewest_preemptions, explore])
+def test_a_search_that_runs_two_passes_counts_the_work_of_both(search):
+    found = search(Counter(), Goal(), max_states=100)
+    shortest = bfs(Counter(), Goal(), max_states=100)
+    fewest = _least_preemptive(Counter(), Goal(), 100, None, lambda: False)
+    assert found.is_found
+    assert (found.states, found.transitions) == (shortest.states + fewest.states,
+                                                 shortest.transitions + fewest.transitions)
 
 
 def test_out_of_time_is_asked_again_while_the_search_runs():
