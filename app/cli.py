@@ -156,10 +156,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from app.answers import explore_json
-    from engine.explore import EngineModel, explore, parse_goal
+    from engine.explore import EngineModel, check_goal, explore, parse_goal
     scenario = resolve(args.scenario)
     engine.variant(args.variant)
     goal = parse_goal(args.goal)
+    check_goal(goal, scenario.initial(args.variant), f"{scenario.id} under {args.variant}")
     if args.max_states < 1 or (args.max_preemptions is not None and args.max_preemptions < 0):
         raise UsageError("--max-states must be at least 1 and --max-preemptions at least 0")
     start = time.monotonic()

@@ -6,6 +6,7 @@ exception here means the caller asked for something that does not exist or is ma
     ModelError
     ├── ScenarioError   a scenario file or catalog id is wrong (names the file, line, field)
     ├── VariantError    an unknown variant id
+    ├── GoalError       a goal no schedule of the scenario could reach by construction
     └── ScheduleError   a schedule is malformed or picks a thread that cannot run
 """
 
@@ -24,6 +25,10 @@ class ScenarioError(ModelError):
 
 class VariantError(ModelError):
     """A variant id that does not exist."""
+
+
+class GoalError(ModelError):
+    """A goal that names a thread the scenario lacks or a result no program of it produces."""
 
 
 class ScheduleError(ModelError):

@@ -22,11 +22,15 @@ from dataclasses import dataclass, replace
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
+import re
+
+from engine.errors import GoalError
 from engine.goal import Goal, ViolationLike, parse_goal
 from engine.state import State, enabled, step
 
-__all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "count_preemptions",
-           "explore", "fewest_preemptions", "parse_goal", "reachable_violations"]
+__all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "check_goal",
+           "count_preemptions", "explore", "fewest_preemptions", "parse_goal", "reachable_violations"]
+_SCAN_WORD = re.compile(r"\bSCAN_[A-Z0-9_]+\b")
 
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
@@ -51,6 +55,7 @@ class Model(Protocol[S]):
     def key(self, state: S) -> Hashable: ...
     def violation(self, state: S) -> ViolationLike | None: ...
     def scan_results(self, state: S) -> Sequence[str]: ...
+    def result(self, state: S, tid: str) -> tuple[bool, Any]: ...
 
 
 def _never() -> bool:
@@ -139,6 +144,8 @@ class _Tally:
 def _is_reached(model: Model[S], goal: Goal, state: S) -> bool:
     if goal.scan is not None:
         return goal.scan in model.scan_results(state)
+    if goal.thread is not None:
+        return model.violation(state) is None and model.result(state, goal.thread) == (True, goal.result)
     found = model.violation(state)
     return found is not None and goal.is_met_by(found)
 
@@ -146,7 +153,7 @@ def _is_reached(model: Model[S], goal: Goal, state: S) -> bool:
 def _reached(model: Model[S], goal: Goal, state: S, trail: _Trail, tally: _Tally,
              preemptions: int) -> Exploration:
     return Exploration(
-        verdict="goal-reached" if goal.scan is not None else "violation", goal=goal,
+        verdict="violation" if goal.is_violation else "goal-reached", goal=goal,
         schedule=trail.schedule(), states=tally.states, transitions=tally.transitions,
         depth=tally.depth, preemptions=preemptions, violation=model.violation(state))
 
@@ -343,6 +350,24 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
     return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
 
 
+def check_goal(goal: Goal, start: State, where: str) -> None:
+    """Refuse a goal that no schedule from ``start`` could reach because no program there can
+    produce it: a result goal for a thread ``where`` does not have, or a SCAN_* code that no
+    line of any program its threads can run ever returns.  ``where`` names the scenario and
+    variant in the message.  Such a goal is a mistake to report, never a proof."""
+    tids = [t.tid for t in start.threads]
+    if goal.thread is not None and goal.thread not in tids:
+        raise GoalError(f"{where} has no thread {goal.thread} (threads: {', '.join(tids)})")
+    programs = {p for t in start.threads
+                for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
+                for p in frame.program.closure()}
+    produced = {code for p in programs for s in p.steps for code in _SCAN_WORD.findall(s.line)}
+    for code in goal.codes:
+        if code not in produced:
+            raise GoalError(f"no thread of {where} can return {code}; its programs produce "
+                            f"{', '.join(sorted(produced)) or 'no SCAN_* code'}")
+
+
 @dataclass(frozen=True)
 class EngineModel:
     """The mm model as a :class:`Model`: the engine's own enabled() and step() from one
@@ -366,4 +391,11 @@ class EngineModel:
         return state.violation
 
     def scan_results(self, state: State) -> Sequence[str]:
-        return tuple(e.code for e in state.last if e.kind == "scan-result" and e.code)
+        """The SCAN_* codes the step that produced ``state`` gave: a revalidation's return,
+        mm_find_pmd's NULL, a thread's final result."""
+        return tuple(e.code for e in state.last if e.kind in ("scan-result", "result") and e.code)
+
+    def result(self, state: State, tid: str) -> tuple[bool, Any]:
+        """Whether thread ``tid`` is done, and its final result."""
+        t = state.thread(tid)
+        return t.status == "done", t.result

@@ -21,15 +21,22 @@ class ViolationLike(Protocol):
     def object(self) -> str | None: ...
 
 
+Result = str | int
+
+
 @dataclass(frozen=True)
 class Goal:
     """What a search looks for: any violation (the default), one kind of violation, a kind
-    on one object ("use-after-free:vm_area_struct"), or a SCAN_* code a revalidation returns.
-    Construction checks the combination, so every Goal is one of these four."""
+    on one object ("use-after-free:vm_area_struct"), a SCAN_* code (some revalidation,
+    mm_find_pmd or a thread's final result gives it), or one thread's final result with no
+    violation (``result:K=SCAN_SUCCEED``).  Construction checks the combination, so every
+    Goal is one of these five."""
 
     kind: str | None = None
     object: str | None = None
     scan: str | None = None
+    thread: str | None = None
+    result: Result | None = None
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in VIOLATION_KINDS:
@@ -45,8 +52,16 @@ class Goal:
         if self.scan is not None and not _SCAN_CODE.fullmatch(self.scan):
             raise ValueError(f"{self.scan!r} is not a scan code: SCAN_ and upper-case words "
                              "joined by _, as in SCAN_ADDRESS_RANGE")
+        if (self.thread is None) != (self.result is None):
+            raise ValueError("a result goal names a thread and its result: result:K=SCAN_SUCCEED")
+        if self.thread is not None and (self.kind is not None or self.scan is not None):
+            raise ValueError("a goal is a violation, a scan code or a thread's result, not two of them")
+        if self.thread is not None and not re.fullmatch(r"[KA-H]", self.thread):
+            raise ValueError(f"{self.thread!r} is not a thread id (K or A to H)")
 
     def __str__(self) -> str:
+        if self.thread is not None:
+            return f"result:{self.thread}={self.result}"
         if self.scan is not None:
             return self.scan
         if self.kind is None:
@@ -56,16 +71,32 @@ class Goal:
     @property
     def is_any(self) -> bool:
         """Whether any violation reaches this goal, so covering the space proves "safe"."""
-        return self.kind is None and self.scan is None
+        return self.kind is None and self.scan is None and self.thread is None
+
+    @property
+    def is_violation(self) -> bool:
+        """Whether a violation is what reaches this goal."""
+        return self.scan is None and self.thread is None
 
     def is_met_by(self, violation: ViolationLike) -> bool:
-        """Whether this violation reaches the goal (never, for a scan-code goal)."""
-        return (self.scan is None and self.kind in (None, violation.kind)
+        """Whether this violation reaches the goal (never, for a scan-code or result goal)."""
+        return (self.is_violation and self.kind in (None, violation.kind)
                 and self.object in (None, violation.object))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The SCAN_* codes this goal needs some thread to produce."""
+        wanted = self.scan if self.scan is not None else self.result
+        return (wanted,) if isinstance(wanted, str) and _SCAN_CODE.fullmatch(wanted) else ()
+
+
+def _result(text: str) -> Result:
+    return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
 def parse_goal(text: str) -> Goal:
-    """The Goal that ``text`` names: "any", a violation kind, kind:object or a SCAN_* code.
+    """The Goal that ``text`` names: "any", a violation kind, kind:object, a SCAN_* code or
+    result:T=VALUE.
 
     Raises ValueError with a sentence naming the text when it is none of these."""
     cleaned = text.strip()
@@ -74,8 +105,13 @@ def parse_goal(text: str) -> Goal:
             return Goal()
         if cleaned.startswith("SCAN"):
             return Goal(scan=cleaned)
+        if cleaned.startswith("result:"):
+            thread, equals, value = cleaned.removeprefix("result:").partition("=")
+            if not equals or not value.strip():
+                raise ValueError("write result:T=VALUE, for example result:K=SCAN_SUCCEED")
+            return Goal(thread=thread.strip(), result=_result(value.strip()))
         kind, colon, obj = cleaned.partition(":")
         return Goal(kind=kind, object=obj if colon else None)
     except ValueError as err:
         raise ValueError(f"The goal {text!r} is not valid: {err}. A goal is 'any', a "
-                         "violation kind, kind:object or a SCAN_* code.") from None
+                         "violation kind, kind:object, a SCAN_* code or result:T=VALUE.") from None

@@ -52,6 +52,8 @@ def test_show_accepts_a_file_path(capsys, scenarios):
     (["show", "exit", "-s", "K99"], "step 19: thread K (khugepaged) is blocked"),
     (["show", "/no/such.toml"], "cannot read the file"),
     (["explore", "exit", "--goal", "fire"], "not valid"),
+    (["explore", "exit", "--goal", "SCAN_EXCEED_NONE_PTE"], "no thread of exit under v4.8 can return"),
+    (["explore", "exit", "--goal", "result:B=0"], "exit under v4.8 has no thread B"),
     (["explore", "exit", "--max-states", "0"], "--max-states must be at least 1"),
     (["frobnicate"], "invalid choice"),
 ])

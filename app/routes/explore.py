@@ -25,10 +25,12 @@ from app.search import RETRY_AFTER_SECONDS, Busy, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
 from engine.checks import ChecksTable
-from engine.explore import parse_goal
+from engine.errors import GoalError
+from engine.explore import check_goal, parse_goal
 
 router = APIRouter()
-GOAL_HELP = "any, a violation kind (null-deref), kind:object (use-after-free:vm_area_struct) or a SCAN_* code"
+GOAL_HELP = ("any, a violation kind (null-deref), kind:object (use-after-free:vm_area_struct), a SCAN_* code "
+             "(a revalidation, mm_find_pmd or a final result gives it) or result:T=VALUE (result:K=SCAN_SUCCEED)")
 
 
 def searches(request: Request) -> Searches:
@@ -55,7 +57,9 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
         back = (("Back to the player", links.player_href(target.scenario, target.variant, ())),)
         try:
             parsed = parse_goal(goal)
-        except ValueError as e:
+            check_goal(parsed, target.scenario.initial(target.variant),
+                       f"{target.scenario.id} under {target.variant}")
+        except (ValueError, GoalError) as e:
             raise Problem(400, "Bad goal", str(e), back) from None
         try:
             bounds = parse_bounds(max_states, max_preemptions)

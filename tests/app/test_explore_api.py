@@ -218,3 +218,13 @@ def test_scenario_checks_page_says_not_needed_here_for_each_check(client):
 
 def test_every_page_links_the_checks_table(client):
     assert '<a href="/checks">Why each check</a>' in client.get("/").text
+
+
+def test_a_goal_the_scenario_cannot_produce_is_a_400_not_a_proof(client):
+    r = client.get(EXPLORE, params={"v": "v4.8", "goal": "SCAN_EXCEED_SWAP_PTE"})
+    assert r.status_code == 400 and "no thread of realloc-file under v4.8 can return SCAN_EXCEED_SWAP_PTE" in r.json()["detail"]
+
+
+def test_a_result_goal_is_answered(client):
+    data = client.get(EXPLORE, params={"v": "v4.8", "goal": "result:K=SCAN_VMA_CHECK"}).json()
+    assert (data["verdict"], data["goal"]) == ("goal-reached", "result:K=SCAN_VMA_CHECK") and data["schedule"]

@@ -94,6 +94,7 @@ def _find_pmd(c: Ctx) -> None:
     c["pmd"] = mm.mm_find_pmd(c, c["address"])
     if c["pmd"] is None:
         c["result"] = "SCAN_PMD_NULL"
+        c.say("mm_find_pmd returns NULL: result = SCAN_PMD_NULL", kind="scan-result", code="SCAN_PMD_NULL")
         c.goto("out_up_read")
 
 
