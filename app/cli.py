@@ -78,8 +78,10 @@ def _parser() -> _Root:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
 
-    p = sub.add_parser("check", help="validate scenario files")
+    p = sub.add_parser("check", help="validate scenario files and verify what they declare")
     p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--max-states", type=int, default=200_000, help="bound of each search (default 200000)")
+    p.add_argument("--seconds", type=float, default=30.0, help="time budget of each search (default 30)")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("explore", help="search for a bad schedule or prove a variant safe")
@@ -143,14 +145,30 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Load each file, then verify every declaration: a false one is an error naming the
+    variant and what was found; one a bound stopped is reported as unverified."""
+    from engine.claims import verify
+    if args.max_states < 1 or args.seconds <= 0:
+        raise UsageError("--max-states must be at least 1 and --seconds more than 0")
     failed = 0
     for path in args.files:
         try:
             s = engine.load(path)
-            print(f"{path}: ok ({s.id}, {len(s.spec.threads)} threads)")
         except ModelError as e:
             print(str(e), file=sys.stderr)
             failed += 1
+            continue
+        deadline = time.monotonic() + args.seconds
+        claims = verify(s, max_states=args.max_states, out_of_time=lambda: time.monotonic() > deadline)
+        false = [c for c in claims if c.status == "false"]
+        for c in false:
+            print(f"{path}: {c.variant}: the declaration is false: {c.message}", file=sys.stderr)
+        unverified = [c.variant for c in claims if c.status == "unverified"]
+        declared = f"{len(claims) - len(false) - len(unverified)} of {len(claims)} declarations verified" \
+            if claims else "no declarations (expect is not given)"
+        more = f"; unverified (bound reached): {', '.join(unverified)}" if unverified else ""
+        print(f"{path}: {'FALSE' if false else 'ok'} ({s.id}, {len(s.spec.threads)} threads; {declared}{more})")
+        failed += bool(false)
     return EXIT_USAGE if failed else 0
 
 

@@ -155,17 +155,18 @@ class ScenarioSpec(_Strict):
     vmas: list[VmaSpec]
     tables: list[TableSpec] = []
     threads: list[ThreadSpec] = Field(min_length=2, max_length=5)
-    expect: dict[str, dict[str, str]]
+    expect: dict[str, dict[str, str]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
         ids = [t.id for t in self.threads]
         if len(set(ids)) != len(ids):
             raise ValueError(f"thread ids must be unique, got {', '.join(ids)}")
-        missing = [v for v in VARIANT_IDS if v not in self.expect]
+        missing = [v for v in VARIANT_IDS if v not in self.expect] if self.expect else []
         unknown = [v for v in self.expect if v not in VARIANTS]
         if unknown or missing:
-            raise ValueError(f"expect must name every variant exactly: unknown {unknown}, missing {missing}")
+            raise ValueError(f"expect must name every variant exactly, or be left out: unknown {unknown}, "
+                             f"missing {missing}")
         for vid, outcomes in self.expect.items():
             for kind in outcomes:
                 if kind.split(":")[0] not in VIOLATION_KINDS:

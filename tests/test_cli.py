@@ -86,3 +86,42 @@ def test_explore_proves_v48_safe(capsys):
     assert main(["explore", "realloc-file", "-v", "v4.8"]) == 0
     out = capsys.readouterr().out
     assert "safe" in out and "states" in out
+
+
+def _declaring(tmp_path, scenarios, old: str, new: str) -> str:
+    src = scenarios["realloc-file"].path.read_text()
+    assert old in src
+    path = tmp_path / "claims.toml"
+    path.write_text(src.replace(old, new))
+    return str(path)
+
+
+def test_check_refuses_a_false_witness_naming_the_variant(tmp_path, scenarios):
+    path = _declaring(tmp_path, scenarios, '"v4.8" = {}', '"v4.8" = { "null-deref" = "K5" }')
+    result = mmlock("check", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "v4.8: the declaration is false: the witness K5 for null-deref ends after 5 steps without a violation" \
+        in result.stderr
+    assert "null-deref is declared but no schedule reaches it" in result.stderr
+
+
+def test_check_refuses_a_variant_declared_safe_that_is_not(tmp_path, scenarios):
+    path = _declaring(tmp_path, scenarios, '"v1-pointer-check" = { "null-deref" = "K16A10C2K9", "rwsem-imbalance" = "AK3A9K5" }',
+                      '"v1-pointer-check" = {}')
+    result = mmlock("check", path)
+    assert result.returncode == 2
+    assert "v1-pointer-check: the declaration is false: null-deref is reachable too" in result.stderr
+
+
+def test_check_says_unverified_when_the_bound_stops_a_search(tmp_path, scenarios):
+    result = mmlock("check", "--max-states", "10", str(scenarios["realloc-file"].path))
+    assert result.returncode == 0 and "unverified (bound reached): " in result.stdout and "v4.8" in result.stdout
+
+
+def test_a_scenario_without_declarations_loads_checks_and_explores(tmp_path, scenarios):
+    src = scenarios["realloc-file"].path.read_text()
+    path = tmp_path / "undeclared.toml"
+    path.write_text(src.partition("[expect]")[0])
+    assert "no declarations" in mmlock("check", str(path)).stdout
+    explored = mmlock("explore", str(path), "--variant", "v1-pointer-check", "--goal", "null-deref")
+    assert explored.returncode == 0 and "violation" in explored.stdout

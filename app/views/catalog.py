@@ -20,10 +20,14 @@ class VariantChoice:
     safe: bool
     href: str
     current: bool
+    declared: bool = True
 
 
 def verdict(scenario: Scenario, variant_id: str) -> tuple[str, bool]:
-    kinds = scenario.spec.expect.get(variant_id, {})
+    """What the scenario declares for the variant: "safe", the violations, or "not declared"."""
+    if variant_id not in scenario.spec.expect:
+        return "not declared", False
+    kinds = scenario.spec.expect[variant_id]
     if not kinds:
         return "safe", True
     return ", ".join(kinds), False
@@ -35,7 +39,7 @@ def variant_choices(scenario: Scenario, current: str | None, tids: tuple[str, ..
         v = engine.VARIANTS[vid]
         text, safe = verdict(scenario, vid)
         out.append(VariantChoice(vid, v.title, v.summary, text, safe, player_href(scenario, vid, tids),
-                                 vid == current))
+                                 vid == current, vid in scenario.spec.expect))
     return out
 
 

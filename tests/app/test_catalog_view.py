@@ -61,3 +61,17 @@ def test_the_player_shows_a_guide_assumption_as_a_link_and_an_old_one_as_text(tm
         app.state.searches.close()
     assert '<li><a href="/guide/model#slab-reuse">docs/model.md#slab-reuse</a> [I]: mmap(MAP_FIXED)' in text
     assert "<li>§1 item 1 [I]: v1&#39;s out label" in text
+
+
+def test_a_scenario_without_declarations_shows_not_declared(tmp_path):
+    source = engine.catalog()["realloc-file"].path.read_text()
+    (tmp_path / "realloc-file.toml").write_text(source.partition("[expect]")[0])
+    app = create_app(tmp_path)
+    try:
+        client = TestClient(app)
+        card = client.get("/").text
+        player = client.get("/s/realloc-file?v=v4.8")
+    finally:
+        app.state.searches.close()
+    assert '<span class="badge none">not declared</span>' in card
+    assert player.status_code == 200 and '<span class="badge none">not declared</span>' in player.text
