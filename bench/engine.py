@@ -34,7 +34,7 @@ def synthetic(rounds: int = 14) -> tuple[engine.State, tuple[str, ...]]:
             c.goto("loop")
 
     def fault(address: int):
-        return lambda c: c.call(FAULT, address=address + 0x1000 * c["left"], data=f"r{c['left']}")
+        return lambda c: c.call(FAULT, address=address + 0x1000 * c["left"], data=f"r{c['left']}", write=True)
 
     base = engine.catalog()["rwsem-basics"].initial("v4.8")
     threads = []
