@@ -92,7 +92,8 @@ def scenario_card(scenario: Scenario) -> ScenarioCard:
     return ScenarioCard(
         spec.id, spec.title, spec.question, spec.kernel, spec.case, links.case_href(spec.case), spec.seed,
         spec.note.strip(), [assumption(a) for a in spec.assumptions], scenario.digest, spec.version,
-        [f"{t.id}: {t.name} ({t.program})" for t in sorted(spec.threads, key=lambda t: t.id)],
+        [f"{t.id}: {t.name} ({', then '.join(call.program for call in t.sequence)})"
+         for t in sorted(spec.threads, key=lambda t: t.id)],
         player_href(scenario, engine.VARIANT_IDS[0], ()), variant_choices(scenario, None, ()),
         links.checks_href(scenario), links.checks_api_href(scenario), links.explore_href(scenario),
         links.explore_cancel_href(scenario))

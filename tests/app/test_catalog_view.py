@@ -75,3 +75,15 @@ def test_a_scenario_without_declarations_shows_not_declared(tmp_path):
         app.state.searches.close()
     assert '<span class="badge none">not declared</span>' in card
     assert player.status_code == 200 and '<span class="badge none">not declared</span>' in player.text
+
+
+def test_a_card_lists_each_call_a_thread_makes(tmp_path):
+    from app.views.catalog import scenario_card
+    source = engine.catalog()["realloc-file"].path.read_text()
+    one = 'program = "mmap_region"\nargs = { addr = 0x7f3a4a000000, len = 0x200000, file = "/home/user/data.bin", flags = ["VM_READ", "VM_SHARED"] }'
+    two = ('calls = [{ program = "vm_munmap", args = { start = 0x7f3a4a000000, len = 0x200000 } }, '
+           '{ program = "mmap_region", args = { addr = 0x7f3a4a000000, len = 0x200000 } }]')
+    assert one in source
+    (tmp_path / "s.toml").write_text(source.replace(one, two))
+    card = scenario_card(engine.load(tmp_path / "s.toml"))
+    assert any("(vm_munmap, then mmap_region)" in t for t in card.threads)
