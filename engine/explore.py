@@ -22,15 +22,11 @@ from dataclasses import dataclass, replace
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-import re
-
-from engine.errors import GoalError
-from engine.goal import Goal, ViolationLike, parse_goal
+from engine.goal import Goal, ViolationLike, check_goal, parse_goal
 from engine.state import State, enabled, step
 
 __all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "check_goal",
            "count_preemptions", "explore", "fewest_preemptions", "parse_goal", "reachable_violations"]
-_SCAN_WORD = re.compile(r"\bSCAN_[A-Z0-9_]+\b")
 
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
@@ -348,24 +344,6 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
     if shortest.is_found and not fewest.is_found and fewest.bound != "max-preemptions":
         return _both(shortest, fewest, bound=fewest.bound)
     return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
-
-
-def check_goal(goal: Goal, start: State, where: str) -> None:
-    """Refuse a goal that no schedule from ``start`` could reach because no program there can
-    produce it: a result goal for a thread ``where`` does not have, or a SCAN_* code that no
-    line of any program its threads can run ever returns.  ``where`` names the scenario and
-    variant in the message.  Such a goal is a mistake to report, never a proof."""
-    tids = [t.tid for t in start.threads]
-    if goal.thread is not None and goal.thread not in tids:
-        raise GoalError(f"{where} has no thread {goal.thread} (threads: {', '.join(tids)})")
-    programs = {p for t in start.threads
-                for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
-                for p in frame.program.closure()}
-    produced = {code for p in programs for s in p.steps for code in _SCAN_WORD.findall(s.line)}
-    for code in goal.codes:
-        if code not in produced:
-            raise GoalError(f"no thread of {where} can return {code}; its programs produce "
-                            f"{', '.join(sorted(produced)) or 'no SCAN_* code'}")
 
 
 @dataclass(frozen=True)

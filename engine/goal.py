@@ -1,5 +1,5 @@
 """What a search looks for: a Goal, parsed once from the text that links, forms and the
-command line carry."""
+command line carry, and checked against what a scenario's programs can produce."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.errors import GoalError
 from engine.oracles import VIOLATION_KINDS, VIOLATION_OBJECTS
+from engine.state import State
 
 _SCAN_CODE = re.compile(r"SCAN(_[A-Z0-9]+)+")
+_SCAN_WORD = re.compile(r"\bSCAN_[A-Z0-9_]+\b")
 
 
 class ViolationLike(Protocol):
@@ -115,3 +118,21 @@ def parse_goal(text: str) -> Goal:
     except ValueError as err:
         raise ValueError(f"The goal {text!r} is not valid: {err}. A goal is 'any', a "
                          "violation kind, kind:object, a SCAN_* code or result:T=VALUE.") from None
+
+
+def check_goal(goal: Goal, start: State, where: str) -> None:
+    """Refuse a goal that no schedule from ``start`` could reach because no program there can
+    produce it: a result goal for a thread ``where`` does not have, or a SCAN_* code that no
+    line of any program its threads can run ever returns.  ``where`` names the scenario and
+    variant in the message.  Such a goal is a mistake to report, never a proof."""
+    tids = [t.tid for t in start.threads]
+    if goal.thread is not None and goal.thread not in tids:
+        raise GoalError(f"{where} has no thread {goal.thread} (threads: {', '.join(tids)})")
+    programs = {p for t in start.threads
+                for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
+                for p in frame.program.closure()}
+    produced = {code for p in programs for s in p.steps for code in _SCAN_WORD.findall(s.line)}
+    for code in goal.codes:
+        if code not in produced:
+            raise GoalError(f"no thread of {where} can return {code}; its programs produce "
+                            f"{', '.join(sorted(produced)) or 'no SCAN_* code'}")

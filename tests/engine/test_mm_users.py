@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import engine
+from tests.conftest import run, with_threads
 from engine.explore import EngineModel, explore, parse_goal
 
 LIBC = 0x7f3a50000000
@@ -21,18 +22,8 @@ args = {{ start = {LIBC:#x}, len = 0x200000 }}
 
 @pytest.fixture
 def exit_and_munmap(tmp_path: Path) -> engine.Scenario:
-    text = (Path(engine.__file__).parent / "scenarios" / "exit.toml").read_text()
-    head, _, _ = text.partition("[expect]")
-    expect = "\n".join(f'"{v}" = {{}}' for v in engine.VARIANT_IDS)
-    path = tmp_path / "exit-and-munmap.toml"
-    path.write_text(head + MUNMAP + "\n[expect]\n" + expect + "\n")
-    return engine.load(path)
+    return with_threads(tmp_path, "exit", MUNMAP)
 
-
-def _run(state, tids):
-    for tid in tids:
-        state = engine.step(state, tid)
-    return state
 
 
 def _until_done(state, tid):
@@ -46,7 +37,7 @@ def test_every_thread_of_the_process_holds_a_reference(exit_and_munmap):
 
 
 def test_an_exit_while_a_thread_is_in_munmap_leaves_the_teardown_to_that_thread(exit_and_munmap):
-    state = _run(exit_and_munmap.initial("v4.8"), "KB")          # B takes mmap_sem (write)
+    state = run(exit_and_munmap.initial("v4.8"), "KB")          # B takes mmap_sem (write)
     state = _until_done(state, "A")
     assert state.mm.users == 1 and state.mm.exiting and len([o for o in state.slab.objects if o.freed]) == 0
     state = _until_done(state, "B")
@@ -55,7 +46,7 @@ def test_an_exit_while_a_thread_is_in_munmap_leaves_the_teardown_to_that_thread(
 
 
 def test_a_thread_back_in_user_space_dies_at_once_and_the_exiting_thread_tears_down(exit_and_munmap):
-    state = _until_done(_run(exit_and_munmap.initial("v4.8"), "K"), "B")
+    state = _until_done(run(exit_and_munmap.initial("v4.8"), "K"), "B")
     state = _until_done(state, "A")
     assert state.mm.users == 0 and state.thread("B").status == "done"
     assert {o.freed.tid for o in state.slab.objects if o.freed is not None} == {"A", "B"}   # B's munmap, A's exit

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import engine
+from tests.conftest import run, with_threads
 from engine.explore import EngineModel, explore, parse_goal
 
 READER = '''
@@ -19,24 +20,14 @@ program = "show_maps"
 
 @pytest.fixture
 def exit_and_reader(tmp_path: Path) -> engine.Scenario:
-    text = (Path(engine.__file__).parent / "scenarios" / "exit.toml").read_text()
-    head, _, _ = text.partition("[expect]")
-    expect = "\n".join(f'"{v}" = {{}}' for v in engine.VARIANT_IDS)
-    path = tmp_path / "exit-and-reader.toml"
-    path.write_text(head + READER + "\n[expect]\n" + expect + "\n")
-    return engine.load(path)
+    return with_threads(tmp_path, "exit", READER)
 
-
-def _run(state, tids):
-    for tid in tids:
-        state = engine.step(state, tid)
-    return state
 
 
 def test_a_reader_holding_the_mm_makes_the_last_mmput_the_one_that_frees_it(exit_and_reader):
-    state = _run(exit_and_reader.initial("v4.8"), "KB")
+    state = run(exit_and_reader.initial("v4.8"), "KB")
     assert state.mm.users == 2
-    state = _run(state, "A")
+    state = run(state, "A")
     assert state.mm.users == 1 and state.thread("A").status == "done"
     while "B" in engine.enabled(state):
         state = engine.step(state, "B")
@@ -45,8 +36,8 @@ def test_a_reader_holding_the_mm_makes_the_last_mmput_the_one_that_frees_it(exit
 
 
 def test_a_reader_that_comes_after_the_exit_shows_nothing(exit_and_reader):
-    state = _run(exit_and_reader.initial("v4.8"), "A")
-    state = _run(state, "B")
+    state = run(exit_and_reader.initial("v4.8"), "A")
+    state = run(state, "B")
     assert state.thread("B").status == "done" and state.thread("B").result == 0
 
 
