@@ -11,8 +11,7 @@ from engine.errors import GoalError
 from engine.oracles import VIOLATION_KINDS, VIOLATION_OBJECTS
 from engine.state import State
 
-_SCAN_CODE = re.compile(r"SCAN(_[A-Z0-9]+)+")
-_SCAN_WORD = re.compile(r"\bSCAN_[A-Z0-9_]+\b")
+_SCAN_CODE = re.compile(r"SCAN(?:_[A-Z0-9]+)+")
 
 
 class ViolationLike(Protocol):
@@ -131,7 +130,7 @@ def check_goal(goal: Goal, start: State, where: str) -> None:
     programs = {p for t in start.threads
                 for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
                 for p in frame.program.closure()}
-    produced = {code for p in programs for s in p.steps for code in _SCAN_WORD.findall(s.line)}
+    produced = {code for p in programs for s in p.steps for code in _SCAN_CODE.findall(s.line)}
     for code in goal.codes:
         if code not in produced:
             raise GoalError(f"no thread of {where} can return {code}; its programs produce "

@@ -76,14 +76,13 @@ class Frame:
 class Thread:
     """A kernel thread or a process's task: its call stack, and the system calls it has
     still to make after the current one (``calls``, each a first frame).  ``returns`` has
-    the return value of every call it finished; ``result`` is the last one's."""
+    the return value of every call it finished."""
 
     tid: str
     name: str
     frames: tuple[Frame, ...]
     status: str = RUNNABLE
     waiting: tuple[LockId, str] | None = None   # (lock, mode) while blocked
-    result: Value = None
     calls: tuple[Frame, ...] = ()
     returns: tuple[Value, ...] = ()
     on_exit: Frame | None = None    # a thread of the process: its mmput, once the process exits
@@ -91,6 +90,11 @@ class Thread:
     @property
     def top(self) -> Frame | None:
         return self.frames[-1] if self.frames else None
+
+    @property
+    def result(self) -> Value:
+        """What the last call it finished returned (a collapse's SCAN_* code), or None."""
+        return self.returns[-1] if self.returns else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,13 +314,13 @@ class Ctx(LockOps):
 
     def _finish_call(self, t: Thread) -> Thread:
         """The bottom frame returned: the thread makes its next call, or is done."""
-        returns = t.returns + (self.ret_value,)
+        t = replace(t, returns=t.returns + (self.ret_value,))
         if t.calls:
-            return replace(t, frames=t.calls[:1], calls=t.calls[1:], result=self.ret_value, returns=returns)
+            return replace(t, frames=t.calls[:1], calls=t.calls[1:])
         if t.on_exit is not None and self.get("mm").exiting:
             self.say(f"{self.me} returns to user space, finds the process exiting, and exits")
-            return replace(t, frames=(t.on_exit,), on_exit=None, result=self.ret_value, returns=returns)
-        return replace(t, frames=(), status=DONE, result=self.ret_value, returns=returns)
+            return replace(t, frames=(t.on_exit,), on_exit=None)
+        return replace(t, frames=(), status=DONE)
 
 
 def _deadlock_check(state: State) -> State:

@@ -15,7 +15,6 @@ modelled thread can see its middle); no vma_merge; start and len are taken as pa
 from __future__ import annotations
 
 from engine.kernel import mm
-from engine.kernel.slab import ALLOCATED
 from engine.kernel.vma import VM_HUGEPAGE, VM_NOHUGEPAGE
 from engine.program import Path, line
 from engine.programs.syscall import locked
@@ -30,13 +29,6 @@ def _find(c: Ctx) -> None:
     c["vma"] = mm.find_vma(c, c["start"])
 
 
-def _next_vma(c: Ctx, addr: int) -> int | None:
-    """The first live VMA ending above ``addr`` (find_vma, as the truth: the walk holds mmap_sem)."""
-    slab = c.get("slab")
-    return next((i for i in c.get("mm").vmas if slab.get(i).state == ALLOCATED and slab.get(i).vma.end > addr),
-                None)
-
-
 @line("for (each vma in [start, end)) { if (start > vma->vm_start) split_vma(mm, vma, start, 1); "
       "if (end < vma->vm_end) split_vma(mm, vma, end, 0); vma->vm_flags = (vma->vm_flags & ~VM_HUGEPAGE) "
       "| VM_NOHUGEPAGE; }  /* a hole: unmapped_error = -ENOMEM */",
@@ -45,10 +37,11 @@ def _flags(c: Ctx) -> None:
     start, end = c["start"], c["start"] + c["len"]
     pos, result = start, 0
     while pos < end:
-        index = _next_vma(c, pos)
-        if index is None or c.get("slab").get(index).vma.start >= end:
+        found = mm.find_vma(c, pos)
+        if found is None or c.get("slab").get(found.ref).vma.start >= end:
             result = ENOMEM
             break
+        index = found.ref
         vma = c.get("slab").get(index).vma
         if vma.start > pos:
             result = ENOMEM
