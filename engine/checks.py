@@ -40,11 +40,16 @@ def violation_keys(found: Mapping[str, Any]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Reach:
-    """Which violation keys one variant of one scenario reaches, and the bound that stopped
-    the search before it covered the whole space (only without one is absence a proof)."""
+    """Which violation keys one variant of one scenario reaches, each with the shortest
+    schedule to it, and the bound that stopped the search before it covered the whole space
+    (only without one is absence a proof)."""
 
-    keys: frozenset[str]
+    schedules: Mapping[str, tuple[str, ...]]
     bound: str | None = None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.schedules)
 
     @property
     def is_complete(self) -> bool:
@@ -57,7 +62,7 @@ def reach(scenario: Scenario, variant_id: str, *, max_states: int = DEFAULT_MAX_
     model = EngineModel(scenario.initial(variant_id))
     complete, found = reachable_violations(model, max_states=max_states, out_of_time=out_of_time)
     bound = None if complete else "time" if out_of_time() else "max-states"
-    return Reach(violation_keys(found), bound)
+    return Reach({key: found[key] for key in sorted(violation_keys(found))}, bound)
 
 
 @dataclass(frozen=True)

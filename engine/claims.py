@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.checks import violation_keys
+from engine.checks import reach
 from engine.errors import ScheduleError
-from engine.explore import DEFAULT_MAX_STATES, EngineModel, reachable_violations
+from engine.explore import DEFAULT_MAX_STATES
 from engine.scenario import Scenario
 from engine.schedule import format_schedule, parse_schedule, replay
 
@@ -53,17 +53,16 @@ def verify(scenario: Scenario, *, max_states: int = DEFAULT_MAX_STATES,
     claims = []
     for variant, declared in scenario.spec.expect.items():
         problems = [p for key, w in declared.items() if (p := _witness_problem(scenario, variant, key, w))]
-        complete, found = reachable_violations(EngineModel(scenario.initial(variant)), max_states=max_states,
-                                               out_of_time=out_of_time)
-        reached = violation_keys(found)
-        extra = sorted(reached - set(declared))
-        problems += [f"{key} is reachable too ({format_schedule(found[key])}) but not declared" for key in extra]
-        if complete:
-            problems += [f"{key} is declared but no schedule reaches it" for key in sorted(set(declared) - reached)]
+        reached = reach(scenario, variant, max_states=max_states, out_of_time=out_of_time)
+        problems += [f"{key} is reachable too ({format_schedule(reached.schedules[key])}) but not declared"
+                     for key in sorted(reached.keys - set(declared))]
+        if reached.is_complete:
+            problems += [f"{key} is declared but no schedule reaches it"
+                         for key in sorted(set(declared) - reached.keys)]
         if problems:
             claims.append(Claim(variant, "false", "; ".join(problems)))
-        elif not complete:
-            claims.append(Claim(variant, "unverified", f"bound reached after {max_states} states or the time budget"))
+        elif not reached.is_complete:
+            claims.append(Claim(variant, "unverified", f"the {reached.bound} bound stopped the search"))
         else:
             what = "safe" if not declared else ", ".join(declared)
             claims.append(Claim(variant, "ok", f"{what}: the witnesses replay and a complete search agrees"))
