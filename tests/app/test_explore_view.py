@@ -45,3 +45,11 @@ def test_the_route_hands_the_worker_a_goal_value(app, client, monkeypatch):
     client.get("/api/scenarios/realloc-file/explore", params={"v": V1, "goal": " null-deref "})
     (search,) = seen
     assert search.goal == Goal(kind="null-deref") and search.key[3] == Goal(kind="null-deref")
+
+
+def test_the_headline_of_a_reached_goal_says_what_was_reached():
+    from app.views.explore import headline
+    base = {"verdict": "goal-reached", "variant": "v4.8", "steps": 12}
+    assert headline({**base, "goal": "result:K=SCAN_ANY_PROCESS"}, "find") == \
+        "Found a schedule where K ends with SCAN_ANY_PROCESS, after 12 steps."
+    assert headline({**base, "goal": "SCAN_PMD_NULL"}, "find") == "Found a schedule that gives SCAN_PMD_NULL, after 12 steps."
