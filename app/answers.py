@@ -1,6 +1,6 @@
 """The explorer's answers as the JSON the API, the pages and ``mmlock explore`` share.
 
-The engine returns values (an Exploration, a ChecksTable whose counterexamples carry their
+The engine returns values (an Exploration, the CheckSets whose counterexamples carry their
 runs); this module writes them out, with the player links from app.links.
 """
 
@@ -11,7 +11,8 @@ from typing import Any
 import engine
 from app.links import run_href
 from engine import Scenario
-from engine.checks import Cell, ChecksTable, Counterexample
+from engine.checks import CheckSets, Counterexample, SetResult, ids_of, safe_everywhere
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS
 from engine.explore import Exploration
 
 
@@ -47,15 +48,26 @@ def counterexample_json(c: Counterexample) -> dict[str, Any]:
             "shortest_steps": c.shortest_steps, "message": c.message, "link": run_href(c.run)}
 
 
-def cell_json(cell: Cell) -> dict[str, Any]:
-    return {"ablation": cell.ablation, "scenario": cell.scenario, "status": cell.status,
-            "counterexamples": [counterexample_json(c) for c in cell.counterexamples], "bound": cell.bound}
+def set_json(r: SetResult) -> dict[str, Any]:
+    return {"checks": list(r.ids), "variant": r.variant, "status": r.status, "bound": r.bound,
+            "states": r.states,
+            "counterexample": None if r.counterexample is None else counterexample_json(r.counterexample)}
 
 
-def checks_json(table: ChecksTable) -> dict[str, Any]:
-    return {"checks": [{"ablation": a, "check": engine.VARIANTS[a].removed,
-                        "title": engine.VARIANTS[a].title, "summary": engine.VARIANTS[a].summary,
-                        "needed": table.is_needed(a), "verdict": table.summary(a),
-                        "cells": [cell_json(c) for c in table.row(a)]}
-                       for a in table.ablations],
-            "scenarios": list(table.scenarios)}
+def check_sets_json(sets: CheckSets) -> dict[str, Any]:
+    """One scenario's 32 answers and what follows from them."""
+    return {"scenario": sets.scenario, "needs": sets.needs, "complete": sets.is_complete,
+            "minimal": [list(ids_of(m)) for m in sets.minimal],
+            "roles": {c: sets.role(c) for c in ALL_CHECKS},
+            "without": [{"minimal": list(ids_of(m)), "removed": c, **set_json(r)}
+                        for m, c, r in sets.neighbours],
+            "breaks": [{"safe": list(b.safe.ids), "added": b.added, **set_json(b.unsafe)} for b in sets.breaks],
+            "sets": [set_json(r) for r in sets.results]}
+
+
+def checks_json(all_sets: list[CheckSets]) -> dict[str, Any]:
+    """The whole catalog: the checks, each scenario's answers, and the minimal sets that
+    keep every scenario safe."""
+    return {"checks": [{"id": c.id, "code": c.code, "name": c.name} for c in CHECKS.values()],
+            "everywhere": [list(ids_of(m)) for m in safe_everywhere(all_sets)],
+            "scenarios": [check_sets_json(s) for s in all_sets]}

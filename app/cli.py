@@ -4,9 +4,10 @@
     mmlock show SCENARIO [--variant V] [--schedule S] [--json]
     mmlock check FILE...
     mmlock explore SCENARIO [--variant V] [--goal G] [--max-preemptions N] [--max-states N] [--json]
-    mmlock serve [--host H] [--port P] [--scenarios DIR]
+    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]]
 
-SCENARIO is a catalog id or a path to a .toml file.  Bad input exits 2 with one sentence
+SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
+v4.8's checks, 'v4.8[checks=vma-check,pmd-recheck]' (quoted for the shell).  Bad input exits 2 with one sentence
 on stderr, never a traceback.
 """
 
@@ -22,6 +23,8 @@ import engine
 from app.views.format import hexaddr, value_text
 from engine.errors import ModelError
 from engine.kernel.pgtable import HUGE, TABLE
+
+VARIANT_HELP = "a named variant (v4.8, v1-pointer-check, ...) or 'v4.8[checks=vma-check,pmd-recheck]'"
 from engine.kernel.ptr import Ptr
 from engine.state import State
 
@@ -73,7 +76,7 @@ def _parser() -> _Root:
 
     p = sub.add_parser("show", help="replay a schedule and print the state")
     p.add_argument("scenario")
-    p.add_argument("--variant", "-v", default="v4.8")
+    p.add_argument("--variant", "-v", default="v4.8", type=_variant_id, help=VARIANT_HELP)
     p.add_argument("--schedule", "-s", default="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
@@ -86,7 +89,7 @@ def _parser() -> _Root:
 
     p = sub.add_parser("explore", help="search for a bad schedule or prove a variant safe")
     p.add_argument("scenario")
-    p.add_argument("--variant", "-v", default="v4.8")
+    p.add_argument("--variant", "-v", default="v4.8", type=_variant_id, help=VARIANT_HELP)
     p.add_argument("--goal", "-g", default="any")
     p.add_argument("--max-preemptions", type=int, default=None)
     p.add_argument("--max-states", type=int, default=200_000)
@@ -98,6 +101,7 @@ def _parser() -> _Root:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--scenarios", type=Path, default=None, help="a folder of extra scenario files")
+    p.add_argument("--no-catalog", action="store_true", help="serve only the files in --scenarios")
     p.set_defaults(run=cmd_serve)
     return root
 
@@ -113,8 +117,15 @@ def resolve(name: str) -> engine.Scenario:
     return scenarios[name]
 
 
+def _variant_id(text: str) -> str:
+    """The canonical id of the variant ``text`` names (argparse's type for --variant)."""
+    try:
+        return engine.variant(text).id
+    except ModelError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _replay(scenario: engine.Scenario, variant: str, schedule: str) -> engine.Run:
-    engine.variant(variant)
     return engine.replay(scenario.initial(variant), engine.parse_schedule(schedule))
 
 
@@ -176,7 +187,6 @@ def cmd_explore(args: argparse.Namespace) -> int:
     from app.answers import explore_json
     from engine.explore import EngineModel, check_goal, explore, parse_goal
     scenario = resolve(args.scenario)
-    engine.variant(args.variant)
     goal = parse_goal(args.goal)
     check_goal(goal, scenario.initial(args.variant), f"{scenario.id} under {args.variant}")
     if args.max_states < 1 or (args.max_preemptions is not None and args.max_preemptions < 0):
@@ -208,7 +218,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
     if args.scenarios is not None and not args.scenarios.is_dir():
         raise UsageError(f"--scenarios {args.scenarios}: not a folder")
-    uvicorn.run(create_app(args.scenarios), host=args.host, port=args.port)
+    if args.no_catalog and args.scenarios is None:
+        raise UsageError("--no-catalog needs --scenarios DIR: there would be nothing to serve")
+    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True)
+    if not app.state.scenarios:
+        raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
+    uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
 

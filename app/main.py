@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -52,17 +54,28 @@ class Guard:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(scenario_dir: Path | None = None) -> FastAPI:
-    """The app over the built-in catalog plus, optionally, a folder of scenario files
-    (a file there replaces a built-in scenario with the same id)."""
-    scenarios = engine.catalog()
+def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False) -> FastAPI:
+    """The app over the built-in catalog (unless ``builtin`` is false) plus, optionally, a
+    folder of scenario files (a file there replaces a built-in scenario with the same id).
+    ``warm_checks`` starts every scenario's why-checks searches at startup, so a class finds
+    them ready."""
+    scenarios = engine.catalog() if builtin else {}
     if scenario_dir is not None:
         scenarios.update(engine.load_dir(Path(scenario_dir)))
-    app = FastAPI(title="mmlock", version="0.1.0", docs_url=None, redoc_url=None,
+    searches = Searches()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm_checks:
+            searches.warm(scenarios)
+        yield
+        searches.close()
+
+    app = FastAPI(title="mmlock", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Step through Linux mm locking races one kernel line at a time.")
     app.state.scenarios = scenarios
     app.state.replays = ReplayCache()
-    app.state.searches = Searches()
+    app.state.searches = searches
     app.add_exception_handler(Problem, respond)
     app.include_router(api.router)
     app.include_router(explore.router)

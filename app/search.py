@@ -1,6 +1,11 @@
 """Searches for the web: worker processes, a bound on searches in flight, a time budget,
 and a cache of complete answers.
 
+The 32 searches per scenario behind "why each check" take seconds to tens of seconds, so
+they run in the background, in a worker of their own (one job per scenario, started once,
+by the first page that asks or at startup): a page shows what is ready and polls for the
+rest, and the explorer's own workers stay free for learners.
+
 A search can take seconds, so it runs in a worker process (spawned, two by default) and a
 request that steps the player never waits behind one. At most ``max_in_flight`` searches
 run or queue at once; one more is refused with :class:`Busy` (the API answers 503 with
@@ -26,7 +31,7 @@ from typing import Any
 import engine
 from app.answers import explore_json
 from app.lru import Lru
-from engine.checks import ChecksTable, combine, why_checks
+from engine.checks import CheckSets, check_sets
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
 
 MAX_STATES_LIMIT = 1_000_000
@@ -97,17 +102,14 @@ def explore_job(search: Search, budget: float) -> dict[str, Any]:
     return explore_json(found, scenario, variant_id, time.monotonic() - started)
 
 
-def checks_job(scenario: engine.Scenario, max_states: int, budget: float) -> ChecksTable:
-    """Run in a worker: the why-checks table of one scenario."""
-    return why_checks({scenario.id: scenario}, max_states=max_states, out_of_time=_deadline(budget))
+def check_sets_job(scenario: engine.Scenario, max_states: int, budget: float) -> CheckSets:
+    """Run in the background worker: the 32 check sets of one scenario, each search with
+    its own time budget."""
+    return check_sets(scenario, max_states=max_states, deadline=lambda: _deadline(budget))
 
 
 def _is_clock_free_explore(answer: dict[str, Any]) -> bool:
     return answer["bound"] != "time"
-
-
-def _is_clock_free_checks(table: ChecksTable) -> bool:
-    return all(c.bound != "time" for c in table.cells)
 
 
 class Searches:
@@ -123,6 +125,9 @@ class Searches:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._background: ProcessPoolExecutor | None = None
+        self._jobs: dict[str, Future[CheckSets]] = {}     # scenario digest -> its running job
+        self._sets: dict[str, CheckSets] = {}            # digest -> answer; one per scenario served
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -133,9 +138,10 @@ class Searches:
     def close(self) -> None:
         """Stop the workers (they finish the searches they are running first)."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pools, self._pool, self._background = (self._pool, self._background), None, None
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def try_acquire(self) -> None:
         """Take one of the ``max_in_flight`` search slots, or raise Busy."""
@@ -149,35 +155,20 @@ class Searches:
         with self._lock:
             self._in_flight -= 1
 
-    async def _run_all(self, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
-        """Run ``calls`` in the workers under one slot, which is freed when the last of them
-        ends, not when the request does: an aborted request leaves its search counted until
-        the worker stops it at its time budget."""
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` in a worker under one slot, which is freed when the worker ends,
+        not when the request does: an aborted request leaves its search counted until the
+        worker stops it at its time budget."""
         self.try_acquire()
-        futures: list[Future[Any]] = []
         try:
-            pool = self._executor()
-            futures = [pool.submit(fn, *args) for fn, args in calls]
+            future = self._executor().submit(fn, *args)
         except BrokenProcessPool:
-            for f in futures:
-                f.cancel()
             self.release()
             self._reset()
             raise Busy("the search workers were restarted; try again") from None
-        remaining = [len(futures)]
-        count_lock = threading.Lock()
-
-        def one_done(_: Future[Any]) -> None:
-            with count_lock:
-                remaining[0] -= 1
-                is_last = remaining[0] == 0
-            if is_last:
-                self.release()
-
-        for f in futures:
-            f.add_done_callback(one_done)
+        future.add_done_callback(lambda _: self.release())
         try:
-            return await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._reset()
             raise Busy("a search worker stopped unexpectedly; the workers were restarted, "
@@ -194,25 +185,44 @@ class Searches:
         hit = self.cache.get(search.key)
         if hit is not None:
             return hit, True
-        (answer,) = await self._run_all([(explore_job, (search, self.budget))])
+        answer = await self._run(explore_job, search, self.budget)
         if _is_clock_free_explore(answer):
             self.cache.put(search.key, answer)
         return answer, False
 
-    async def checks(self, scenarios: dict[str, engine.Scenario],
-                     max_states: int = DEFAULT_MAX_STATES) -> ChecksTable:
-        """The why-checks table over ``scenarios``, one worker job per uncached scenario,
-        all under one search slot; raises Busy when full."""
-        tables: dict[str, ChecksTable] = {}
-        for sid, s in scenarios.items():
-            hit = self.cache.get(("checks", s.digest, max_states))
-            if hit is not None:
-                tables[sid] = hit
-        missing = [s for sid, s in scenarios.items() if sid not in tables]
-        if missing:
-            computed = await self._run_all([(checks_job, (s, max_states, self.budget)) for s in missing])
-            for s, table in zip(missing, computed):
-                if _is_clock_free_checks(table):
-                    self.cache.put(("checks", s.digest, max_states), table)
-                tables[s.id] = table
-        return combine([tables[sid] for sid in scenarios])
+    def check_sets(self, scenario: engine.Scenario) -> CheckSets | None:
+        """The 32 check sets of ``scenario`` if they are ready; otherwise None, after
+        starting their background job unless it is already running."""
+        with self._lock:
+            done = self._sets.get(scenario.digest)
+            if done is not None or scenario.digest in self._jobs:
+                return done
+            job = self._submit_background(scenario)
+            self._jobs[scenario.digest] = job
+        job.add_done_callback(lambda f: self._job_done(scenario.digest, f))
+        return None
+
+    def _submit_background(self, scenario: engine.Scenario) -> Future[CheckSets]:
+        """Submit one check-sets job (the caller holds the lock), restarting a broken pool."""
+        for _ in range(2):
+            if self._background is None:
+                self._background = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+            try:
+                return self._background.submit(check_sets_job, scenario, DEFAULT_MAX_STATES, self.budget)
+            except BrokenProcessPool:
+                self._background.shutdown(wait=False, cancel_futures=True)
+                self._background = None
+        raise Busy("the background search worker could not be started; try again")
+
+    def _job_done(self, digest: str, job: Future[CheckSets]) -> None:
+        """Keep a finished job's answer; a job that failed (its worker died) is forgotten, so
+        the next page that asks starts it again."""
+        with self._lock:
+            self._jobs.pop(digest, None)
+            if not job.cancelled() and job.exception() is None:
+                self._sets[digest] = job.result()
+
+    def warm(self, scenarios: dict[str, engine.Scenario]) -> None:
+        """Start every scenario's check sets, so the why-checks pages are ready when asked."""
+        for s in scenarios.values():
+            self.check_sets(s)

@@ -22,8 +22,9 @@ from app.problems import Problem
 from app.replays import MAX_RUN_CHARS
 from app.views.catalog import scenario_card
 from engine import Scenario
+from engine.errors import VariantError
 
-VARIANT_HELP = "variant id, e.g. v1-pointer-check"
+VARIANT_HELP = "variant id, e.g. v1-pointer-check, or a set of v4.8's checks: v4.8[checks=vma-check,pmd-recheck]"
 DIGEST_HELP = "scenario digest the link was made for"
 
 
@@ -46,13 +47,14 @@ def known_scenario(request: Request, scenario_id: str) -> Scenario:
 
 
 def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:
-    if variant_id not in engine.VARIANTS:
-        raise Problem(400, "Unknown variant",
-                      f"unknown variant {variant_id!r}; variants: {', '.join(engine.VARIANT_IDS)}",
+    """The canonical id of the variant ``variant_id`` names (a check set in any order)."""
+    try:
+        return engine.variant(variant_id).id
+    except VariantError as e:
+        raise Problem(400, "Unknown variant", str(e),
                       tuple((f"{vid}: {engine.VARIANTS[vid].title}", links.raw_player_href(scenario, vid, run))
                             for vid in engine.VARIANT_IDS),
-                      page_status=404)
-    return variant_id
+                      page_status=404) from None
 
 
 def check_digest(scenario: Scenario, h: str | None, current_href: str) -> None:
@@ -69,7 +71,7 @@ def check_digest(scenario: Scenario, h: str | None, current_href: str) -> None:
 def check_target(scenario: Scenario, variant_id: str, h: str | None, run: str = "") -> Target:
     """The whole rule; ``run`` (the schedule as typed) only goes into the links it offers."""
     run = run[:MAX_RUN_CHARS]
-    check_variant(scenario, variant_id, run)
+    variant_id = check_variant(scenario, variant_id, run)
     check_digest(scenario, h, links.raw_player_href(scenario, variant_id, run))
     return Target(scenario, variant_id)
 
@@ -78,7 +80,9 @@ def target(default_variant: str | None = engine.VARIANT_IDS[0], *, api: bool = F
     """The dependency for one face: ``default_variant`` None makes ``v`` required; ``api``
     bounds the parameters' length, as the API's OpenAPI description states."""
     limit = 64 if api else None
-    v_query = Query(... if default_variant is None else default_variant, max_length=limit, description=VARIANT_HELP)
+    v_limit = 128 if api else None      # room for all five checks in any order
+    v_query = Query(... if default_variant is None else default_variant, max_length=v_limit,
+                    description=VARIANT_HELP)
     h_query = Query(None, max_length=limit, description=DIGEST_HELP)
 
     def dependency(request: Request, scenario: Scenario = Depends(known_scenario), v: str = v_query,
@@ -99,8 +103,7 @@ class Pair:
 def pair(request: Request, scenario: Scenario = Depends(known_scenario), a: str = engine.VARIANT_IDS[0],
          b: str = "v4.8", h: str | None = None) -> Pair:
     run = request.query_params.get("run", "")[:MAX_RUN_CHARS]
-    for vid in (a, b):
-        check_variant(scenario, vid, run)
+    a, b = (check_variant(scenario, vid, run) for vid in (a, b))
     check_digest(scenario, h, links.compare_href(scenario, a, b, ()))
     return Pair(scenario, a, b)
 

@@ -1,27 +1,32 @@
-"""Why each check in hugepage_vma_revalidate is needed, and the explorer's answer as data.
+"""Which of v4.8's five checks each scenario needs, and the explorer's answers as data.
 
-why_checks() removes one check at a time (the ablation variants) and asks the explorer,
-per scenario, which violations become reachable that v4.8 as released never reaches. Each
-such violation comes with its fewest-preemption counterexample as a run (scenario, digest,
-variant, schedule) the web turns into a player link, so the table is a list of replay
-recipes, not a claim. A check that no scenario needs is reported
-as needed nowhere: the table says what the catalog shows, nothing more.
+The five checks (the three tests and hugepage_vma_check in hugepage_vma_revalidate, and the
+pmd recheck) give 32 variants, ``v4.8[checks=S]``.  :func:`check_sets` asks the explorer
+about every one of them on one scenario: *safe* (a complete search found no violation),
+*unsafe* (with its fewest-preemption counterexample, a replay recipe the web turns into a
+player link) or *unknown* (a bound stopped the search first).  From those 32 answers come
+the minimal safe sets ("needs hugepage_vma_check or the pmd recheck"), the unsafe set one
+check below each of them, and the places where adding a check breaks a safe set: safe
+sets are not upward-closed, because a check can dereference the NULL vma that an earlier
+check (now removed) would have rejected.
 
 Everything here is pure; the time budget is a callable, and the caller measures seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from engine.explore import DEFAULT_MAX_STATES, EngineModel, explore, parse_goal, reachable_violations
+from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore, reachable_violations
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS
 from engine.scenario import Scenario
 from engine.schedule import RunRef, format_schedule
-from engine.variants import ABLATIONS, BASELINE
+from engine.variants import BASELINE, CHECK_SETS, with_checks
 
-CellStatus = Literal["needed", "not needed here", "incomplete"]
+SetStatus = Literal["safe", "unsafe", "unknown"]
+CheckRole = Literal["needed", "one way", "not needed", "not known"]
 
 
 def _never() -> bool:
@@ -67,7 +72,7 @@ def reach(scenario: Scenario, variant_id: str, *, max_states: int = DEFAULT_MAX_
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A schedule that reaches one violation under an ablation, with its evidence."""
+    """A schedule that reaches a violation, with its evidence."""
 
     key: str
     schedule: str
@@ -79,92 +84,168 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
-class Cell:
-    """One ablation on one scenario: "needed" with the counterexamples it lets through,
-    "not needed here" (both searches complete, nothing new reachable), or "incomplete"
-    with the bound that stopped a search before it could tell."""
+class SetResult:
+    """The explorer's answer for one set of checks on one scenario."""
 
-    ablation: str
-    scenario: str
-    status: CellStatus
-    counterexamples: tuple[Counterexample, ...] = ()
-    bound: str | None = None
+    checks: frozenset[str]
+    variant: str
+    status: SetStatus
+    counterexample: Counterexample | None = None     # when unsafe
+    bound: str | None = None                         # when unknown: what stopped the search
+    states: int = 0
 
     @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(c.key for c in self.counterexamples)
+    def ids(self) -> tuple[str, ...]:
+        """The checks in ALL_CHECKS order."""
+        return ids_of(self.checks)
+
+
+def ids_of(checks: Iterable[str]) -> tuple[str, ...]:
+    """Checks in ALL_CHECKS order, the order a link writes them."""
+    wanted = set(checks)
+    return tuple(c for c in ALL_CHECKS if c in wanted)
+
+
+def set_result(scenario: Scenario, checks: frozenset[str], *, max_states: int = DEFAULT_MAX_STATES,
+               out_of_time: Callable[[], bool] = _never) -> SetResult:
+    """One search for any violation under ``v4.8[checks=checks]``."""
+    vid = with_checks(checks).id
+    found = explore(EngineModel(scenario.initial(vid)), Goal(), max_states=max_states, out_of_time=out_of_time)
+    if found.is_found:
+        v = found.violation
+        key = v.kind if v.object is None else f"{v.kind}:{v.object}"
+        example = Counterexample(key, format_schedule(found.schedule), len(found.schedule), found.preemptions,
+                                 found.shortest_steps, v.message, scenario.ref(vid, found.schedule))
+        return SetResult(checks, vid, "unsafe", example, states=found.states)
+    if found.verdict == "safe":
+        return SetResult(checks, vid, "safe", states=found.states)
+    return SetResult(checks, vid, "unknown", bound=found.bound, states=found.states)
+
+
+def _sorted(sets: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    order = {s: n for n, s in enumerate(CHECK_SETS)}
+    return tuple(sorted(sets, key=order.__getitem__))
+
+
+def names(checks: Iterable[str], joiner: str = "and") -> str:
+    """Prose for some checks: "hugepage_vma_check and the pmd recheck"."""
+    said = [CHECKS[c].name for c in ALL_CHECKS if c in set(checks)]
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} {joiner} {said[-1]}"
 
 
 @dataclass(frozen=True)
-class ChecksTable:
-    """Rows are the ablations (one removed check each), columns the scenarios."""
+class Break:
+    """A safe set that adding one check makes unsafe: the proof that safety is not monotone."""
 
-    ablations: tuple[str, ...]
-    scenarios: tuple[str, ...]
-    cells: tuple[Cell, ...]
-
-    def cell(self, ablation: str, scenario: str) -> Cell:
-        return next(c for c in self.cells if c.ablation == ablation and c.scenario == scenario)
-
-    def row(self, ablation: str) -> tuple[Cell, ...]:
-        return tuple(self.cell(ablation, s) for s in self.scenarios)
-
-    def is_needed(self, ablation: str) -> bool:
-        """Whether some scenario shows a violation that only this check prevents."""
-        return any(c.status == "needed" for c in self.row(ablation))
-
-    def summary(self, ablation: str) -> str:
-        """One honest sentence on what the catalog shows about this check."""
-        if self.is_needed(ablation):
-            where = [c.scenario for c in self.row(ablation) if c.status == "needed"]
-            return f"needed: without it, {len(where)} of {len(self.scenarios)} scenarios break"
-        if any(c.status == "incomplete" for c in self.row(ablation)):
-            return "not shown to be needed: some searches hit a bound before an answer"
-        return "needed nowhere in these scenarios: removing it breaks none of them"
+    safe: SetResult
+    added: str
+    unsafe: SetResult
 
 
-def combine(tables: list[ChecksTable]) -> ChecksTable:
-    """One table with the columns of ``tables`` side by side (same ablations in each)."""
-    return ChecksTable(ABLATIONS, tuple(s for t in tables for s in t.scenarios),
-                       tuple(c for t in tables for c in t.cells))
+@dataclass(frozen=True)
+class CheckSets:
+    """All 32 answers for one scenario, in CHECK_SETS order (smallest sets first)."""
+
+    scenario: str
+    results: tuple[SetResult, ...]
+
+    def of(self, checks: Iterable[str]) -> SetResult:
+        wanted = frozenset(checks)
+        return next(r for r in self.results if r.checks == wanted)
+
+    @property
+    def safe(self) -> tuple[frozenset[str], ...]:
+        return tuple(r.checks for r in self.results if r.status == "safe")
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every one of the 32 searches gave an answer."""
+        return all(r.status != "unknown" for r in self.results)
+
+    @property
+    def bound(self) -> str | None:
+        return next((r.bound for r in self.results if r.bound is not None), None)
+
+    @property
+    def minimal(self) -> tuple[frozenset[str], ...]:
+        """The safe sets none of whose proper subsets is safe."""
+        return minimal(self.safe)
+
+    def role(self, check: str) -> CheckRole:
+        """"needed": every minimal safe set has it; "one way": some do; "not needed": none
+        does; "not known" when no set is known to be safe."""
+        sets = self.minimal
+        if not sets:
+            return "not known"
+        return ("needed" if all(check in s for s in sets) else
+                "one way" if any(check in s for s in sets) else "not needed")
+
+    @property
+    def needs(self) -> str:
+        """One sentence: "needs hugepage_vma_check or the pmd recheck"."""
+        sets = self.minimal
+        if not sets:
+            full = self.of(ALL_CHECKS)
+            if full.status == "unsafe":
+                return f"no set of the checks is safe: {BASELINE} as released reaches {full.counterexample.key}"
+            return "not known: the searches hit a bound before they could tell"
+        if sets == (frozenset(),):
+            return "needs none of the checks"
+        return "needs " + " or ".join(names(s) for s in sets)
+
+    @property
+    def neighbours(self) -> tuple[tuple[frozenset[str], str, SetResult], ...]:
+        """For each minimal safe set and each check in it, the set without that check (unsafe,
+        or unknown where a bound stopped its search): why the set is minimal."""
+        return tuple((m, c, self.of(m - {c})) for m in self.minimal for c in ALL_CHECKS if c in m)
+
+    @property
+    def breaks(self) -> tuple[Break, ...]:
+        """Every safe set and check whose addition makes it unsafe."""
+        return tuple(Break(r, c, self.of(r.checks | {c})) for r in self.results if r.status == "safe"
+                     for c in ALL_CHECKS if c not in r.checks and self.of(r.checks | {c}).status == "unsafe")
 
 
-def counterexample(scenario: Scenario, variant_id: str, key: str, *, max_states: int,
-                   out_of_time: Callable[[], bool] = _never) -> Counterexample | None:
-    """The fewest-preemption schedule reaching violation ``key``; None if a bound stopped
-    the search before it found one."""
-    model = EngineModel(scenario.initial(variant_id))
-    found = explore(model, parse_goal(key), max_states=max_states, out_of_time=out_of_time)
-    if not found.is_found:
-        return None
-    message = found.violation.message if found.violation is not None else ""
-    return Counterexample(key, format_schedule(found.schedule), len(found.schedule), found.preemptions,
-                          found.shortest_steps, message, scenario.ref(variant_id, found.schedule))
+def minimal(sets: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """The sets in ``sets`` with no proper subset in ``sets``, smallest first."""
+    pool = set(sets)
+    return _sorted(s for s in pool if not any(o < s for o in pool))
 
 
-def _cell(scenario: Scenario, ablation: str, baseline: Reach, *, max_states: int,
-          out_of_time: Callable[[], bool]) -> Cell:
-    removed = reach(scenario, ablation, max_states=max_states, out_of_time=out_of_time)
-    new = sorted(removed.keys - baseline.keys) if baseline.is_complete else []
-    found = [counterexample(scenario, ablation, key, max_states=max_states, out_of_time=out_of_time)
-             for key in new]
-    examples = tuple(c for c in found if c is not None)
-    if examples:
-        return Cell(ablation, scenario.id, "needed", examples)
-    if baseline.is_complete and removed.is_complete:
-        return Cell(ablation, scenario.id, "not needed here")
-    return Cell(ablation, scenario.id, "incomplete", bound=baseline.bound or removed.bound)
+def _code(scenario: Scenario, checks: frozenset[str]) -> tuple[str, ...]:
+    """The text of every program the scenario's threads can run with these checks."""
+    v = with_checks(checks)
+    return tuple(p.text for path in scenario.paths for p in v.program(path).closure())
 
 
-def why_checks(scenarios: Mapping[str, Scenario], *, max_states: int = DEFAULT_MAX_STATES,
-               out_of_time: Callable[[], bool] = _never) -> ChecksTable:
-    """For every ablation and scenario: the violations reachable without that check that
-    v4.8 never reaches, each with its fewest-preemption counterexample."""
-    cells: list[Cell] = []
-    for scenario in scenarios.values():
-        baseline = reach(scenario, BASELINE, max_states=max_states, out_of_time=out_of_time)
-        cells.extend(_cell(scenario, ablation, baseline, max_states=max_states,
-                           out_of_time=out_of_time) for ablation in ABLATIONS)
-    order = {a: n for n, a in enumerate(ABLATIONS)}
-    cells.sort(key=lambda c: order[c.ablation])
-    return ChecksTable(ABLATIONS, tuple(scenarios), tuple(cells))
+def _as(result: SetResult, scenario: Scenario, checks: frozenset[str]) -> SetResult:
+    """``result`` for another set of checks that runs the very same code."""
+    vid = with_checks(checks).id
+    example = result.counterexample
+    if example is not None:
+        example = replace(example, run=scenario.ref(vid, example.run.schedule))
+    return replace(result, checks=checks, variant=vid, counterexample=example)
+
+
+def check_sets(scenario: Scenario, *, max_states: int = DEFAULT_MAX_STATES,
+               deadline: Callable[[], Callable[[], bool]] = lambda: _never) -> CheckSets:
+    """The explorer's answer for every one of the 32 sets of checks on ``scenario``; each
+    search gets its own ``deadline()``.  Sets whose programs read the same, line for line,
+    share one search: a scenario that never runs khugepaged needs one, not 32."""
+    by_code: dict[tuple[str, ...], SetResult] = {}
+    results = []
+    for s in CHECK_SETS:
+        code = _code(scenario, s)
+        if code not in by_code:
+            by_code[code] = set_result(scenario, s, max_states=max_states, out_of_time=deadline())
+        results.append(_as(by_code[code], scenario, s))
+    return CheckSets(scenario.id, tuple(results))
+
+
+def safe_everywhere(all_sets: Iterable[CheckSets]) -> tuple[frozenset[str], ...]:
+    """The minimal sets of checks that keep every one of the scenarios safe (what a fix
+    for the whole catalog must include): the sets safe in each, then the minimal ones."""
+    common: set[frozenset[str]] | None = None
+    for one in all_sets:
+        common = set(one.safe) if common is None else common & set(one.safe)
+    return minimal(common or ())

@@ -26,7 +26,7 @@ from engine.oracles import VIOLATION_KINDS
 from engine.programs import EXIT_MM, PATHS
 from engine.schedule import THREAD_IDS, RunRef
 from engine.state import State
-from engine.variants import BASELINE, VARIANT_IDS, VARIANTS
+from engine.variants import BASELINE, VARIANT_IDS, VARIANTS, every_variant
 
 CATALOG = Path(__file__).parent / "scenarios"
 MAX_CALLS = 8
@@ -190,6 +190,11 @@ class Scenario:
     def id(self) -> str:
         return self.spec.id
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The registry paths its threads run, sorted."""
+        return tuple(sorted({call.program for t in self.spec.threads for call in t.sequence}))
+
     def initial(self, variant_id: str) -> State:
         return build_initial(self.spec, variant_id)
 
@@ -240,9 +245,9 @@ def _digest(raw: bytes, spec: ScenarioSpec) -> str:
     """The file and every program its threads can run under any variant, callees included."""
     h = hashlib.blake2b(raw, digest_size=5)
     seen: set[tuple[str, str]] = set()
-    for path in sorted({call.program for t in spec.threads for call in t.sequence}):
-        for vid in VARIANT_IDS:
-            for p in VARIANTS[vid].program(path).closure() + EXIT_MM.closure():
+    for path in sorted({call.program for t in spec.threads for call in t.sequence}):   # Scenario.paths
+        for v in every_variant():
+            for p in v.program(path).closure() + EXIT_MM.closure():
                 if p.key not in seen:
                     seen.add(p.key)
                     h.update(p.text.encode())

@@ -2,6 +2,10 @@
 
 A variant replaces registry paths with its own programs; today only khugepaged's
 collapse_huge_page differs, described by a :class:`engine.programs.khugepaged.Code`.
+Besides the named variants, every subset of v4.8's five checks is a variant,
+``v4.8[checks=vma-check,pmd-recheck]``: :func:`variant` accepts the checks in any order and
+answers under the canonical id (a named one where it exists: all five is ``v4.8``, four are
+the ``v4.8-no-*`` ablations).
 :func:`diff` says, program by program and line by line, what one variant changes in
 another's code: the diff between v1 and v4.8 is the lesson.
 """
@@ -9,15 +13,17 @@ another's code: the diff between v1 and v4.8 is the lesson.
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from engine.errors import VariantError
 from engine.program import Program
 from engine.programs import PATHS
 from engine.programs import khugepaged as K
-from engine.programs.khugepaged import ALL_CHECKS, Code
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, Code
 
 BASELINE = "v4.8"
 
@@ -28,12 +34,18 @@ class Variant:
     title: str
     summary: str
     code: Code
-    removed: str | None = None        # for an ablation: the check it removes
+    checks: frozenset[str] | None = None   # v4.8 making only these checks; None for v1 and v4.8-rc
     programs: Mapping[str, Program] = field(default_factory=dict)   # registry path -> its code here
 
     @property
+    def removed(self) -> tuple[Check, ...]:
+        """The checks of v4.8 this variant does not make, in ALL_CHECKS order."""
+        return () if self.checks is None else tuple(CHECKS[c] for c in ALL_CHECKS if c not in self.checks)
+
+    @property
     def is_ablation(self) -> bool:
-        return self.removed is not None
+        """One of the five named variants that remove one check from v4.8."""
+        return len(self.removed) == 1
 
     def program(self, path: str) -> Program:
         """The program this variant runs for registry path ``path``."""
@@ -71,53 +83,98 @@ def diff(a: str, b: str) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def _without(check: str) -> tuple[str, ...]:
-    return tuple(c for c in ALL_CHECKS if c != check)
+def _without(check: str) -> frozenset[str]:
+    return frozenset(ALL_CHECKS) - {check}
 
 
-_DEFS: tuple[tuple[str, str, str, Code, str | None], ...] = (
+_DEFS: tuple[tuple[str, str, str, Code], ...] = (
     ("v1-pointer-check", "v1: the pointer check",
      "Ebru Akagunduz's v1 (23 May 2016) as Andrea reviewed it: after the swapin retry, find_vma and "
      "vma != vma_orig; nothing revalidated after down_write; failures unlock a read-held mmap_sem "
      "with up_write.",
-     Code("v1-pointer-check", pointer_check=True, returns_vma=False, pmd_recheck=False), None),
+     Code("v1-pointer-check", pointer_check=True, returns_vma=False, checks=_without(K.CHECK_PMD))),
     ("v4.8-rc-stale-vma", "v4.8-rc3: stale vma pointer",
      "The full revalidation, but collapse_huge_page keeps using the vma pointer it had before "
      "dropping mmap_sem (the August 2016 KASAN report).",
-     Code("v4.8-rc-stale-vma", returns_vma=False), None),
+     Code("v4.8-rc-stale-vma", returns_vma=False)),
     (BASELINE, "v4.8 as released",
      "hugepage_vma_revalidate after every re-acquire, handing back the vma it found, and both "
-     "mm_find_pmd(mm, address) != pmd rechecks.", Code(BASELINE), None),
+     "mm_find_pmd(mm, address) != pmd rechecks.", Code(BASELINE)),
     ("v4.8-no-exit-test", "v4.8 without khugepaged_test_exit",
      "v4.8 with the exit test removed from hugepage_vma_revalidate.",
-     Code("v4.8-no-exit-test", checks=_without(K.CHECK_EXIT)), "khugepaged_test_exit(mm)"),
+     Code("v4.8-no-exit-test", checks=_without(K.CHECK_EXIT))),
     ("v4.8-no-vma-null", "v4.8 without the find_vma NULL test",
      "v4.8 with the `if (!vma) return SCAN_VMA_NULL` test removed.",
-     Code("v4.8-no-vma-null", checks=_without(K.CHECK_VMA_NULL)), "if (!vma)"),
+     Code("v4.8-no-vma-null", checks=_without(K.CHECK_VMA_NULL))),
     ("v4.8-no-address-range", "v4.8 without the hstart/hend test",
      "v4.8 with the SCAN_ADDRESS_RANGE test removed.",
-     Code("v4.8-no-address-range", checks=_without(K.CHECK_RANGE)), "address < hstart || address + HPAGE_PMD_SIZE > hend"),
+     Code("v4.8-no-address-range", checks=_without(K.CHECK_RANGE))),
     ("v4.8-no-vma-check", "v4.8 without hugepage_vma_check",
      "v4.8 with hugepage_vma_check removed from hugepage_vma_revalidate.",
-     Code("v4.8-no-vma-check", checks=_without(K.CHECK_VMA)), "hugepage_vma_check(vma)"),
+     Code("v4.8-no-vma-check", checks=_without(K.CHECK_VMA))),
     ("v4.8-no-pmd-recheck", "v4.8 without the pmd rechecks",
      "v4.8 with both mm_find_pmd(mm, address) != pmd tests removed.",
-     Code("v4.8-no-pmd-recheck", pmd_recheck=False), "mm_find_pmd(mm, address) != pmd"),
+     Code("v4.8-no-pmd-recheck", checks=_without(K.CHECK_PMD))),
 )
 
 
-def _variant(vid: str, title: str, summary: str, code: Code, removed: str | None) -> Variant:
+def _variant(vid: str, title: str, summary: str, code: Code) -> Variant:
     programs = {} if vid == BASELINE else {"collapse_huge_page": K.collapse(code)}
-    return Variant(vid, title, summary, code, removed, MappingProxyType(programs))
+    is_v48 = code.returns_vma and not code.pointer_check     # v4.8's code, but for its checks
+    return Variant(vid, title, summary, code, code.checks if is_v48 else None, MappingProxyType(programs))
 
 
 VARIANTS: dict[str, Variant] = {d[0]: _variant(*d) for d in _DEFS}
 VARIANT_IDS: tuple[str, ...] = tuple(VARIANTS)
 ABLATIONS: tuple[str, ...] = tuple(v for v in VARIANT_IDS if VARIANTS[v].is_ablation)
+_NAMED_SETS: dict[frozenset[str], Variant] = {v.checks: v for v in VARIANTS.values() if v.checks is not None}
+_CHECKS_ID = re.compile(rf"{re.escape(BASELINE)}\[checks=([^\]]*)\]")
+CHECK_SETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(c for n, c in enumerate(ALL_CHECKS) if mask >> n & 1)
+    for mask in sorted(range(2 ** len(ALL_CHECKS)), key=lambda m: (bin(m).count("1"), m)))
+"""Every subset of the five checks, smallest first."""
+
+
+def _names(ids: tuple[str, ...]) -> str:
+    names = [CHECKS[c].name for c in ids]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@functools.cache
+def _subset(kept: tuple[str, ...]) -> Variant:
+    vid = f"{BASELINE}[checks={','.join(kept)}]"
+    gone = tuple(c for c in ALL_CHECKS if c not in kept)
+    title = f"v4.8 without {_names(gone)}" if kept else "v4.8 without any of the five checks"
+    summary = (f"v4.8 with {_names(gone)} removed at every call site; it keeps "
+               f"{_names(kept) if kept else 'none of them'}.")
+    return _variant(vid, title, summary, Code(vid, checks=frozenset(kept)))
+
+
+def with_checks(checks: Iterable[str]) -> Variant:
+    """v4.8 making only ``checks`` (ids from ALL_CHECKS), each removed at every call site:
+    v4.8 itself for all five, a named ablation for four, ``v4.8[checks=...]`` otherwise."""
+    kept = frozenset(checks)
+    unknown = sorted(kept - set(ALL_CHECKS))
+    if unknown:
+        raise VariantError(f"unknown check {unknown[0]!r}; the checks are {', '.join(ALL_CHECKS)}")
+    return _NAMED_SETS.get(kept) or _subset(tuple(c for c in ALL_CHECKS if c in kept))
+
+
+def every_variant() -> tuple[Variant, ...]:
+    """The named variants, then every check set that is not one of them."""
+    return tuple(VARIANTS.values()) + tuple(v for v in map(with_checks, CHECK_SETS) if v.id not in VARIANTS)
 
 
 def variant(vid: str) -> Variant:
-    try:
+    """The variant ``vid`` names: a named one, or ``v4.8[checks=a,b]`` (any order, "" for none),
+    which comes back under its canonical id."""
+    if vid in VARIANTS:
         return VARIANTS[vid]
-    except KeyError:
-        raise VariantError(f"unknown variant {vid!r}; known variants: {', '.join(VARIANT_IDS)}") from None
+    match = _CHECKS_ID.fullmatch(vid.strip())
+    if match is None:
+        raise VariantError(f"unknown variant {vid!r}; known variants: {', '.join(VARIANT_IDS)}, or "
+                           f"{BASELINE}[checks=...] with any of {', '.join(ALL_CHECKS)}")
+    try:
+        return with_checks(c.strip() for c in match.group(1).split(",") if c.strip())
+    except VariantError as e:
+        raise VariantError(f"in {vid!r}: {e}") from None

@@ -13,6 +13,7 @@ from app import targets, views
 from app.problems import Problem
 from app.replays import MAX_RUN_CHARS, RunError, load_run
 from app.targets import Target, known_scenario
+from engine.errors import VariantError
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -37,9 +38,10 @@ def get_scenario(s: engine.Scenario = Depends(known_scenario)) -> dict:
 
 @router.get("/variants/{a}/diff/{b}", summary="What variant b changes in variant a's code, hunk by hunk")
 def variant_diff(a: str, b: str) -> list[dict]:
-    for vid in (a, b):
-        if vid not in engine.VARIANTS:
-            raise Problem(404, "Unknown variant", f"unknown variant {vid!r}; variants: {', '.join(engine.VARIANT_IDS)}")
+    try:
+        a, b = (engine.variant(vid).id for vid in (a, b))
+    except VariantError as e:
+        raise Problem(404, "Unknown variant", str(e)) from None
     return [{"function": c.function, "kind": c.kind, "old": list(c.old), "new": list(c.new)}
             for c in engine.variants.diff(a, b)]
 

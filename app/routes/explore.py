@@ -18,13 +18,13 @@ from fastapi.responses import JSONResponse, Response
 
 import engine
 from app import links, targets, views
-from app.answers import checks_json
+from app.answers import check_sets_json, checks_json
 from app.problems import Problem, problem_page, sentence
 from app.rendering import is_fragment, render
 from app.search import RETRY_AFTER_SECONDS, Busy, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
-from engine.checks import ChecksTable
+from engine.checks import CheckSets
 from engine.errors import GoalError
 from engine.explore import check_goal, parse_goal
 
@@ -76,11 +76,24 @@ async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], boo
         raise busy(e, (("Back to the player", links.player_href(search.scenario, search.variant, ())),)) from None
 
 
-async def _table(request: Request, scenarios: dict[str, engine.Scenario]) -> ChecksTable:
+def _answers(request: Request, scenarios: dict[str, engine.Scenario]) -> dict[str, CheckSets | None]:
+    """Each scenario's check sets, or None while its background job runs."""
     try:
-        return await searches(request).checks(scenarios)
+        return {sid: searches(request).check_sets(s) for sid, s in scenarios.items()}
     except Busy as e:
         raise busy(e) from None
+
+
+def _computing(answers: dict[str, CheckSets | None]) -> Response:
+    ready = [sid for sid, a in answers.items() if a is not None]
+    waiting = [sid for sid, a in answers.items() if a is None]
+    return JSONResponse({"status": "computing", "ready": ready, "computing": waiting,
+                         "message": f"{len(waiting)} of {len(answers)} scenarios are still being searched "
+                                    f"(32 sets of checks each); ask again in {RETRY_AFTER_SECONDS} s"},
+                        202, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+COMPUTING = {202: {"description": "Still computing: which scenarios are ready, and Retry-After"}}
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -92,16 +105,20 @@ async def explore_api(request: Request,
     return JSONResponse(answer, headers={"X-Cache": "hit" if cached else "miss"})
 
 
-@router.get("/api/checks", tags=["api"],
-            summary="Why each check in hugepage_vma_revalidate is needed, over the whole catalog")
-async def checks_api(request: Request) -> Response:
-    return JSONResponse(checks_json(await _table(request, request.app.state.scenarios)))
+@router.get("/api/checks", tags=["api"], responses=COMPUTING,
+            summary="Which of v4.8's five checks each scenario needs: all 32 sets, over the whole catalog")
+def checks_api(request: Request) -> Response:
+    answers = _answers(request, request.app.state.scenarios)
+    if any(a is None for a in answers.values()):
+        return _computing(answers)
+    return JSONResponse(checks_json([a for a in answers.values() if a is not None]))
 
 
-@router.get("/api/scenarios/{scenario_id}/checks", tags=["api"],
-            summary="Why each check in hugepage_vma_revalidate is needed, in one scenario")
-async def scenario_checks_api(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
-    return JSONResponse(checks_json(await _table(request, {s.id: s})))
+@router.get("/api/scenarios/{scenario_id}/checks", tags=["api"], responses=COMPUTING,
+            summary="Which of v4.8's five checks one scenario needs: all 32 sets")
+def scenario_checks_api(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    answer = _answers(request, {s.id: s})[s.id]
+    return _computing({s.id: None}) if answer is None else JSONResponse(check_sets_json(answer))
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -131,27 +148,15 @@ def explore_cancel(request: Request, scenario_id: str) -> Response:
                   {"title": "Search cancelled", "budget": searches(request).budget})
 
 
-def _checks_rows(table: ChecksTable) -> list[dict[str, Any]]:
-    return [{"ablation": a, "check": engine.VARIANTS[a].removed, "title": engine.VARIANTS[a].title,
-             "summary": engine.VARIANTS[a].summary, "needed": table.is_needed(a),
-             "verdict": table.summary(a), "cells": table.row(a)} for a in table.ablations]
-
-
-async def _checks_page(request: Request, scenarios: dict[str, engine.Scenario], template: str,
-                       title: str) -> Response:
-    table = await _table(request, scenarios)
-    cards = {sid: views.scenario_card(s) for sid, s in scenarios.items()}
-    return render(request, template, {"title": title, "rows": _checks_rows(table), "table": table,
-                                      "cards": cards, "checks_api_href": links.checks_api_href()})
-
-
 @router.get("/checks", include_in_schema=False)
-async def checks_page(request: Request) -> Response:
-    return await _checks_page(request, request.app.state.scenarios, "checks.html",
-                              "Why each check is needed")
+def checks_page(request: Request) -> Response:
+    scenarios = request.app.state.scenarios
+    page = views.checks_page(scenarios, _answers(request, scenarios), links.checks_href(), links.checks_api_href())
+    return render(request, "checks.html", {"title": "Why each check is needed", "page": page})
 
 
 @router.get("/s/{scenario_id}/checks", include_in_schema=False)
-async def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
-    return await _checks_page(request, {s.id: s}, "checks_scenario.html",
-                              f"Why each check is needed: {s.spec.title}")
+def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    page = views.checks_page({s.id: s}, _answers(request, {s.id: s}), links.checks_href(s), links.checks_api_href(s))
+    return render(request, "checks_scenario.html", {"title": f"Why each check is needed: {s.spec.title}",
+                                                    "page": page, "row": page.rows[0]})

@@ -2,13 +2,14 @@
 
 Templates only loop and branch over what is built here, one module per page or panel:
 format (values written once), threads, space, memory, timeline, catalog, player, compare,
-explore, and replay_json (also the output of ``mmlock show --json``).  This package
+explore, checks, and replay_json (also the output of ``mmlock show --json``).  This package
 re-exports what the routes and the CLI call.
 """
 
 from app.views.catalog import scenario_card
+from app.views.checks import checks_page
 from app.views.compare import compare
 from app.views.player import player
 from app.views.replay_json import replay_json
 
-__all__ = ["compare", "player", "replay_json", "scenario_card"]
+__all__ = ["checks_page", "compare", "player", "replay_json", "scenario_card"]

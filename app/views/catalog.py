@@ -33,10 +33,16 @@ def verdict(scenario: Scenario, variant_id: str) -> tuple[str, bool]:
     return ", ".join(kinds), False
 
 
+def variant_ids(*current: str | None) -> tuple[str, ...]:
+    """The named variants, then each ``current`` one that is a check set without a name."""
+    extra = tuple(dict.fromkeys(v for v in current if v is not None and v not in engine.VARIANTS))
+    return engine.VARIANT_IDS + extra
+
+
 def variant_choices(scenario: Scenario, current: str | None, tids: tuple[str, ...]) -> list[VariantChoice]:
     out = []
-    for vid in engine.VARIANT_IDS:
-        v = engine.VARIANTS[vid]
+    for vid in variant_ids(current):
+        v = engine.variant(vid)
         text, safe = verdict(scenario, vid)
         out.append(VariantChoice(vid, v.title, v.summary, text, safe, player_href(scenario, vid, tids),
                                  vid == current, vid in scenario.spec.expect))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import engine
 from app.links import compare_href, player_href
-from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices
+from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices, variant_ids
 from app.views.threads import Control, ThreadView, thread_views
 from app.views.timeline import ViolationView, violation_view
 from engine import Run, Scenario
@@ -72,5 +72,5 @@ def compare(scenario: Scenario, a: tuple[str, Run, str], b: tuple[str, Run, str]
              for t in common.threads]
     return Compare(scenario_card(scenario), side(scenario, va, ra, pa), side(scenario, vb, rb, pb),
                    engine.format_schedule(tids), rows, first, ctrls,
-                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(engine.VARIANT_IDS),
+                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(variant_ids(va, vb)),
                    engine.variants.diff(va, vb))

@@ -9,7 +9,7 @@ import engine
 from engine.goal import parse_goal
 from app import links
 from app.search import Bounds, Search
-from app.views.catalog import ScenarioCard, scenario_card
+from app.views.catalog import ScenarioCard, scenario_card, variant_ids
 
 ASKS = ("find", "prove")
 
@@ -96,5 +96,5 @@ def explore_page(search: Search, answer: dict[str, Any], cached: bool, ask: str)
         answer=answer, cached=cached, ask=ask, headline=headline(answer, ask),
         segments=segments(scenario, variant, answer["schedule"]) if answer["schedule"] else [],
         scenario=scenario_card(scenario), search=search, cli=cli_line(search),
-        checks_href=links.checks_href(scenario), variants=engine.VARIANT_IDS,
+        checks_href=links.checks_href(scenario), variants=variant_ids(variant),
         player_href=links.player_href(scenario, variant, ()), explore_href=links.explore_href(scenario))

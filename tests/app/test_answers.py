@@ -5,36 +5,45 @@ from __future__ import annotations
 import pytest
 
 import engine
-from app.answers import checks_json, explore_json
+from app.answers import check_sets_json, checks_json, explore_json
 from app.links import run_href
-from engine.checks import BASELINE, ChecksTable, why_checks
+from engine.checks import BASELINE, CheckSets, check_sets
+from engine.programs.khugepaged import ALL_CHECKS
 from engine.explore import EngineModel, explore, parse_goal
 
 CATALOG = engine.catalog()
 
 
 @pytest.fixture(scope="module")
-def table() -> ChecksTable:
-    return why_checks({sid: CATALOG[sid] for sid in ("mremap-shrink", "exit")})
+def sets() -> CheckSets:
+    return check_sets(CATALOG["mremap-shrink"])
 
 
-def test_a_cell_carries_the_fewest_preemption_counterexample_as_a_player_link(table):
-    cell = table.cell("v4.8-no-address-range", "mremap-shrink")
-    (example,) = cell.counterexamples
+def test_a_set_carries_the_fewest_preemption_counterexample_as_a_player_link(sets):
+    r = sets.of(set(ALL_CHECKS) - {"address-range"})
+    example = r.counterexample
     scenario = CATALOG["mremap-shrink"]
-    assert example.key == "huge-pmd-outside-vma"
+    assert (r.variant, r.status, example.key) == ("v4.8-no-address-range", "unsafe", "huge-pmd-outside-vma")
     assert (example.schedule, example.steps, example.preemptions) == ("AC2K3A8K40", 54, 0)
     assert run_href(example.run) == f"/s/mremap-shrink?v=v4.8-no-address-range&run=AC2K3A8K40&h={scenario.digest}"
     assert "huge pmd" in example.message
 
 
-def test_table_json_names_each_check_and_its_cells(table):
-    doc = checks_json(table)
-    assert doc["scenarios"] == ["mremap-shrink", "exit"]
-    first = doc["checks"][0]
-    assert (first["ablation"], first["check"]) == ("v4.8-no-exit-test", "khugepaged_test_exit(mm)")
-    assert first["needed"] is True
-    assert [c["scenario"] for c in first["cells"]] == doc["scenarios"]
+def test_check_sets_json_says_what_the_scenario_needs_and_lists_all_32_sets(sets):
+    doc = check_sets_json(sets)
+    assert doc["needs"] == "needs the address-range test" and doc["minimal"] == [["address-range"]]
+    assert doc["roles"]["address-range"] == "needed" and doc["roles"]["vma-check"] == "not needed"
+    assert [s["checks"] for s in doc["sets"]][:2] == [[], ["exit-test"]]
+    (without,) = doc["without"]
+    assert (without["removed"], without["checks"], without["status"]) == ("address-range", [], "unsafe")
+    assert without["counterexample"]["link"].startswith("/s/mremap-shrink?v=v4.8%5Bchecks%3D%5D&run=")
+
+
+def test_checks_json_names_each_check_by_id_code_and_name(sets):
+    doc = checks_json([sets])
+    assert doc["checks"][0] == {"id": "exit-test", "code": "khugepaged_test_exit(mm)", "name": "the exit test"}
+    assert doc["everywhere"] == [["address-range"]]
+    assert [s["scenario"] for s in doc["scenarios"]] == ["mremap-shrink"]
 
 
 def test_explain_a_counterexample_gives_the_schedule_its_report_a_link_to_it_and_one_to_step_zero():

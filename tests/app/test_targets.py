@@ -31,7 +31,8 @@ def test_an_unknown_variant_is_a_404_page_and_a_400_in_the_api_naming_the_varian
     assert page.template.name == "error.html" and "'v9'" in page.context["message"]
     hrefs = [href for _, href in page.context["links"]]
     assert len(hrefs) == len(engine.VARIANT_IDS) and all("run=C2" in href for href in hrefs)
-    assert "unknown variant 'v9'; variants: v1-pointer-check" in api.json()["detail"]
+    assert "unknown variant 'v9'; known variants: v1-pointer-check" in api.json()["detail"]
+    assert "or v4.8[checks=...] with any of exit-test" in api.json()["detail"]
 
 
 @pytest.mark.parametrize("path", [RUN_TO, EXPLORE_PAGE])

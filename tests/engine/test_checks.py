@@ -1,10 +1,10 @@
-"""The catalog's declared verdicts against complete searches, and the why-checks table.
+"""The catalog's declared verdicts against complete searches.
 
 Every scenario declares, per variant, the violations reachable (with a witness) or none.
 These tests hold the declarations to the explorer: each declared violation is found and its
-counterexample replays to it; nothing undeclared is reachable; v4.8 is proved safe; the
-ablation table lists exactly what each scenario declares beyond v4.8; every check is
-needed somewhere. The searches run once per module (about 20 s for the catalog).
+counterexample replays to it; nothing undeclared is reachable; v4.8 is proved safe; each
+check, removed alone, breaks some scenario.  The searches run once per module.  The 32
+check sets are tested in test_check_sets.py.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.checks import (
-    BASELINE, ChecksTable, combine, reach, violation_keys, why_checks,
-)
+from engine.checks import BASELINE, reach, violation_keys
 from engine.explore import EngineModel, explore, parse_goal
 
 CATALOG = engine.catalog()
-WHOLE = ("v1-pointer-check", "v4.8-rc-stale-vma", BASELINE)  # the variants that are not ablations
 
 
 def _declared(sid: str, vid: str) -> frozenset[str]:
@@ -26,22 +23,16 @@ def _declared(sid: str, vid: str) -> frozenset[str]:
 
 
 @pytest.fixture(scope="module")
-def table() -> ChecksTable:
-    return why_checks(CATALOG)
-
-
-@pytest.fixture(scope="module")
 def reached() -> dict[tuple[str, str], engine.checks.Reach]:
-    return {(sid, vid): reach(s, vid) for sid, s in CATALOG.items() for vid in WHOLE}
+    return {(sid, vid): reach(s, vid) for sid, s in CATALOG.items() for vid in engine.VARIANT_IDS}
 
 
 @pytest.fixture(scope="module")
-def schedules(table: ChecksTable) -> dict[tuple[str, str, str], str]:
-    """(scenario, variant, key) -> the explorer's counterexample for every declared key:
-    ablations from the table, the other variants from explore() with that goal."""
-    out = {(c.scenario, c.ablation, x.key): x.schedule for c in table.cells for x in c.counterexamples}
+def schedules() -> dict[tuple[str, str, str], str]:
+    """(scenario, variant, key) -> the explorer's counterexample for every declared key."""
+    out = {}
     for sid, s in CATALOG.items():
-        for vid in WHOLE:
+        for vid in engine.VARIANT_IDS:
             for key in _declared(sid, vid):
                 found = explore(EngineModel(s.initial(vid)), parse_goal(key))
                 assert found.is_found, f"{sid} {vid}: explore found no {key}: {found.verdict}"
@@ -63,15 +54,10 @@ def test_every_declared_violation_is_found_and_its_counterexample_replays_to_it(
 
 
 @pytest.mark.parametrize("sid", sorted(CATALOG))
-def test_every_variant_reaches_exactly_the_declared_violations(sid, reached, table):
-    baseline = reached[(sid, BASELINE)]
-    for vid in WHOLE:
+def test_every_variant_reaches_exactly_the_declared_violations(sid, reached):
+    for vid in engine.VARIANT_IDS:
         assert reached[(sid, vid)].is_complete, f"{sid} {vid}: search hit {reached[(sid, vid)].bound}"
         assert reached[(sid, vid)].keys == _declared(sid, vid), f"{sid} {vid}"
-    for ablation in engine.ABLATIONS:
-        cell = table.cell(ablation, sid)
-        assert cell.status != "incomplete", f"{sid} {ablation}: search hit {cell.bound}"
-        assert cell.keys | baseline.keys == _declared(sid, ablation), f"{sid} {ablation}"
 
 
 @pytest.mark.parametrize("sid", sorted(CATALOG))
@@ -81,46 +67,10 @@ def test_v4_8_is_proved_safe_by_a_complete_search(sid):
     assert answer.states > 1
 
 
-@pytest.mark.parametrize("sid", sorted(CATALOG))
-def test_each_ablation_cell_lists_what_the_scenario_declares_beyond_v4_8(sid, table):
-    for ablation in engine.ABLATIONS:
-        expected = _declared(sid, ablation) - _declared(sid, BASELINE)
-        cell = table.cell(ablation, sid)
-        assert cell.keys == expected, f"{sid} {ablation}"
-        assert cell.status == ("needed" if expected else "not needed here")
-
-
 @pytest.mark.parametrize("ablation", engine.ABLATIONS)
-def test_each_check_is_needed_somewhere_in_the_catalog(ablation, table):
-    assert table.is_needed(ablation), f"{engine.VARIANTS[ablation].removed}: {table.summary(ablation)}"
-    assert table.summary(ablation).startswith("needed: without it")
-
-
-def test_a_check_needed_by_no_scenario_is_reported_as_needed_nowhere():
-    only = why_checks({"rwsem-basics": CATALOG["rwsem-basics"]})
-    for ablation in engine.ABLATIONS:
-        assert not only.is_needed(ablation)
-        assert only.cell(ablation, "rwsem-basics").status == "not needed here"
-        assert only.summary(ablation).startswith("needed nowhere")
-
-
-def test_a_search_stopped_by_a_bound_gives_incomplete_cells_that_name_it():
-    scenarios = {"realloc-file": CATALOG["realloc-file"]}
-    by_states = why_checks(scenarios, max_states=10)
-    by_time = why_checks(scenarios, out_of_time=lambda: True)
-    for ablation in engine.ABLATIONS:
-        assert by_states.cell(ablation, "realloc-file").bound == "max-states"
-        assert by_time.cell(ablation, "realloc-file").bound == "time"
-        assert by_time.cell(ablation, "realloc-file").status == "incomplete"
-    assert by_time.summary(engine.ABLATIONS[0]).startswith("not shown to be needed")
-
-
-def test_tables_combine_column_by_column():
-    one = why_checks({"realloc-file": CATALOG["realloc-file"]}, max_states=10)
-    two = why_checks({"exit": CATALOG["exit"]}, max_states=10)
-    both = combine([one, two])
-    assert both.scenarios == ("realloc-file", "exit")
-    assert both.cell(engine.ABLATIONS[0], "exit") == two.cell(engine.ABLATIONS[0], "exit")
+def test_each_check_once_removed_lets_some_scenario_reach_what_v4_8_never_does(ablation, reached):
+    broken = [sid for sid in CATALOG if reached[(sid, ablation)].keys - reached[(sid, BASELINE)].keys]
+    assert broken, f"removing {engine.VARIANTS[ablation].removed[0].code} breaks no catalog scenario"
 
 
 def test_violation_keys_keep_a_bare_kind_only_when_no_key_names_its_object():

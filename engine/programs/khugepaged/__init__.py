@@ -6,14 +6,15 @@ __lock_page_or_retry); ``code`` holds what a variant's code does differently.  E
 module's docstring lists its departures from the kernel (docs/model.md#collapse-huge-page).
 """
 
-from engine.programs.khugepaged.code import (ALL_CHECKS, CHECK_EXIT, CHECK_RANGE, CHECK_VMA, CHECK_VMA_NULL,
-                                             Code)
+from engine.programs.khugepaged.code import (ALL_CHECKS, CHECK_EXIT, CHECK_PMD, CHECK_RANGE, CHECK_VMA,
+                                             CHECK_VMA_NULL, CHECKS, Check, Code)
 from engine.kernel.locks import MMAP_SEM
 from engine.kernel.rwsem import READ
 from engine.program import Path, Program, Start, Value
 from engine.programs.khugepaged.collapse import collapse
 
-__all__ = ["ALL_CHECKS", "CHECK_EXIT", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Code", "PATHS", "collapse"]
+__all__ = ["ALL_CHECKS", "CHECKS", "CHECK_EXIT", "CHECK_PMD", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Check",
+           "Code", "PATHS", "collapse"]
 
 
 def _setup(args: dict[str, Value], start: Start, tid: str, program: Program) -> dict[str, Value]:

@@ -15,11 +15,31 @@ from engine import fixes
 from engine.fixes import Fix
 
 KERNEL = "v4.8"
-CHECK_EXIT = "exit"
+CHECK_EXIT = "exit-test"
 CHECK_VMA_NULL = "vma-null"
 CHECK_RANGE = "address-range"
 CHECK_VMA = "vma-check"
-ALL_CHECKS = (CHECK_EXIT, CHECK_VMA_NULL, CHECK_RANGE, CHECK_VMA)
+CHECK_PMD = "pmd-recheck"
+ALL_CHECKS = (CHECK_EXIT, CHECK_VMA_NULL, CHECK_RANGE, CHECK_VMA, CHECK_PMD)
+"""Andrea's five checks, by the names of design.md's ablations, in the order a link writes them."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of the five checks: its id, the C it adds, and what prose calls it."""
+
+    id: str
+    code: str
+    name: str
+
+
+CHECKS: dict[str, Check] = {c.id: c for c in (
+    Check(CHECK_EXIT, "khugepaged_test_exit(mm)", "the exit test"),
+    Check(CHECK_VMA_NULL, "if (!vma)", "the find_vma NULL test"),
+    Check(CHECK_RANGE, "address < hstart || address + HPAGE_PMD_SIZE > hend", "the address-range test"),
+    Check(CHECK_VMA, "hugepage_vma_check(vma)", "hugepage_vma_check"),
+    Check(CHECK_PMD, "mm_find_pmd(mm, address) != pmd", "the pmd recheck"),
+)}
 
 
 @dataclass(frozen=True)
@@ -29,15 +49,18 @@ class Code:
     ``pointer_check``: v1, the swapin retry compares find_vma's result with vma_orig and
     nothing is revalidated after down_write; failures jump to ``out`` (up_write).
     ``returns_vma``: hugepage_vma_revalidate hands back the vma it found (v4.8 final).
-    ``checks``: the tests hugepage_vma_revalidate makes; ``pmd_recheck``: both
-    ``mm_find_pmd(mm, address) != pmd`` tests are there.
+    ``checks``: which of the five checks the code makes, at every call site: the four
+    tests of hugepage_vma_revalidate and the two ``mm_find_pmd(mm, address) != pmd`` tests.
     """
 
     variant: str
     pointer_check: bool = False
     returns_vma: bool = True
-    checks: tuple[str, ...] = ALL_CHECKS
-    pmd_recheck: bool = True
+    checks: frozenset[str] = frozenset(ALL_CHECKS)
+
+    @property
+    def pmd_recheck(self) -> bool:
+        return CHECK_PMD in self.checks
 
     @property
     def stale_vma_fix(self) -> Fix:
