@@ -90,7 +90,8 @@ def _parser() -> _Root:
     p = sub.add_parser("explore", help="search for a bad schedule or prove a variant safe")
     p.add_argument("scenario")
     p.add_argument("--variant", "-v", default="v4.8", type=_variant_id, help=VARIANT_HELP)
-    p.add_argument("--goal", "-g", default="any")
+    p.add_argument("--goal", "-g", default="any",
+                   help="any, a violation kind, a SCAN_* code, returned(FUNC)=CODE, or result(T)=V & final(PATH)=V")
     p.add_argument("--max-preemptions", type=int, default=None)
     p.add_argument("--max-states", type=int, default=200_000)
     p.add_argument("--seconds", type=float, default=30.0, help="time budget (default 30)")

@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
+from engine.facts import Fact, khugepaged_address
 from engine.goal import Goal, ViolationLike, check_goal, parse_goal
 from engine.state import State, enabled, step
 
@@ -43,7 +45,8 @@ class Model(Protocol[S]):
     enabled() lists the thread ids that can step, sorted, and is empty once the run has
     ended (a violation ends it); step() is pure; equal key()s promise identical futures,
     so the search visits one of them; scan_results() are the SCAN_* codes revalidations
-    returned in the step that produced the state."""
+    returned in the step that produced the state, return_codes() each function that step
+    returned from, with its code; result() and holds() read the state itself."""
 
     def initial(self) -> S: ...
     def enabled(self, state: S) -> Sequence[str]: ...
@@ -52,6 +55,8 @@ class Model(Protocol[S]):
     def violation(self, state: S) -> ViolationLike | None: ...
     def scan_results(self, state: S) -> Sequence[str]: ...
     def result(self, state: S, tid: str) -> tuple[bool, Any]: ...
+    def return_codes(self, state: S) -> Sequence[tuple[str, Any]]: ...
+    def holds(self, state: S, fact: Fact) -> bool: ...
 
 
 def _never() -> bool:
@@ -140,8 +145,12 @@ class _Tally:
 def _is_reached(model: Model[S], goal: Goal, state: S) -> bool:
     if goal.scan is not None:
         return goal.scan in model.scan_results(state)
-    if goal.thread is not None:
-        return model.violation(state) is None and model.result(state, goal.thread) == (True, goal.result)
+    if goal.function is not None:
+        return (goal.function, goal.returned) in model.return_codes(state)
+    if goal.is_state:
+        return (model.violation(state) is None
+                and (goal.thread is None or model.result(state, goal.thread) == (True, goal.result))
+                and all(model.holds(state, f) for f in goal.facts))
     found = model.violation(state)
     return found is not None and goal.is_met_by(found)
 
@@ -377,3 +386,14 @@ class EngineModel:
         """Whether thread ``tid`` is done, and its final result."""
         t = state.thread(tid)
         return t.status == "done", t.result
+
+    def return_codes(self, state: State) -> Sequence[tuple[str, Any]]:
+        return state.return_codes
+
+    @cached_property
+    def x(self) -> int | None:
+        """X in a fact: khugepaged's address in the initial state."""
+        return khugepaged_address(self.start)
+
+    def holds(self, state: State, fact: Fact) -> bool:
+        return fact.holds(state, self.x)

@@ -138,6 +138,14 @@ class State:
     violation: Violation | None = None
     steps: int = field(default=0, compare=False)
     last: tuple[Event, ...] = field(default=(), compare=False)
+    returned: tuple[tuple[str, Value], ...] = field(default=(), compare=False)   # (function, value) this step
+
+    @property
+    def return_codes(self) -> tuple[tuple[str, Value], ...]:
+        """Each function the step that produced this state returned from, with its code:
+        a program that also hands back a pointer (hugepage_vma_revalidate's ``*vmap``)
+        returns (code, pointer), and the code is what a goal names."""
+        return tuple((f, v[0] if isinstance(v, tuple) else v) for f, v in self.returned)
 
     def thread(self, tid: str) -> Thread:
         for t in self.threads:
@@ -215,6 +223,7 @@ class Ctx(LockOps):
         self.call_req: tuple[Program, dict[str, Value]] | None = None
         self.returned = False
         self.ret_value: Value = None
+        self.gave: list[tuple[str, Value]] = []    # (function, value) of each return this step
 
     # -- the running line -------------------------------------------------------------
     @property
@@ -257,6 +266,7 @@ class Ctx(LockOps):
 
     def ret(self, value: Value = None) -> None:
         self.returned, self.ret_value = True, value
+        self.gave.append((self.program.function, value))
 
     def violate(self, kind: str, obj: str | None, message: str, report: str, check: Fix) -> None:
         self.violation = Violation(kind, obj, self.state.steps + 1, self.tid, message, report, check)
@@ -276,7 +286,8 @@ class Ctx(LockOps):
                              key=lambda lk: lk.name))
         new = replace(self.state, **self.changes, locks=locks,
                       threads=tuple(threads[t.tid] for t in self.state.threads),
-                      violation=self.violation, steps=self.state.steps + 1, last=tuple(self.events))
+                      violation=self.violation, steps=self.state.steps + 1, last=tuple(self.events),
+                      returned=tuple(self.gave))
         if new.violation is None and not enabled(new):
             return _deadlock_check(new)
         return new

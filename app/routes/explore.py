@@ -30,7 +30,9 @@ from engine.explore import check_goal, parse_goal
 
 router = APIRouter()
 GOAL_HELP = ("any, a violation kind (null-deref), kind:object (use-after-free:vm_area_struct), a SCAN_* code "
-             "(a revalidation, mm_find_pmd or a final result gives it) or result:T=VALUE (result:K=SCAN_SUCCEED)")
+             "(a revalidation, mm_find_pmd or a final result gives it), returned(FUNC)=CODE "
+             "(returned(do_swap_page)=VM_FAULT_RETRY), or a state: result(T)=VALUE and final(PATH)=VALUE "
+             "joined by & (result(K)=SCAN_SUCCEED & final(pmd[X])=huge)")
 
 
 def searches(request: Request) -> Searches:
@@ -46,7 +48,7 @@ def busy(e: Busy, ways_on: tuple[tuple[str, str], ...] = ()) -> Problem:
 def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., Search]:
     """The dependency that validates a whole explore request: the target (scenario, variant,
     digest), then the goal, parsed once here into a Goal, and the bounds."""
-    goal_query = Query("any", max_length=64 if api else None, description=GOAL_HELP)
+    goal_query = Query("any", max_length=256 if api else None, description=GOAL_HELP)
     states_query = Query(None, max_length=12 if api else None,
                          description="stop after this many states (default 200000)")
     preemptions_query = Query(None, max_length=4 if api else None,

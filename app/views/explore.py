@@ -45,10 +45,7 @@ def headline(answer: dict[str, Any], ask: str) -> str:
         opener = "Found a bad schedule" if ask == "find" else f"Not safe: {variant} breaks here"
         return f"{opener}: {answer['violation']['kind']} after {answer['steps']} steps."
     if verdict == "goal-reached":
-        goal = parse_goal(answer["goal"])
-        if goal.thread is not None:
-            return f"Found a schedule where {goal.thread} ends with {goal.result}, after {answer['steps']} steps."
-        return f"Found a schedule that gives {goal.scan}, after {answer['steps']} steps."
+        return f"Found a schedule where {parse_goal(answer['goal']).describe()}, after {answer['steps']} steps."
     if verdict == "safe":
         return (f"Proved safe within the model: no schedule breaks {variant} here."
                 if ask == "prove" else f"No bad schedule exists: every schedule of {variant} here is safe.")

@@ -114,7 +114,7 @@ def test_bad_requests_get_a_4xx_whose_message_names_the_problem(client, path, pa
 
 
 def test_an_over_long_goal_is_refused_before_any_search(client):
-    r = client.get(EXPLORE, params={"goal": "x" * 65})
+    r = client.get(EXPLORE, params={"goal": "x" * 257})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "goal"]
 
@@ -191,3 +191,14 @@ def test_a_goal_the_scenario_cannot_produce_is_a_400_not_a_proof(client):
 def test_a_result_goal_is_answered(client):
     data = client.get(EXPLORE, params={"v": "v4.8", "goal": "result:K=SCAN_VMA_CHECK"}).json()
     assert (data["verdict"], data["goal"]) == ("goal-reached", "result:K=SCAN_VMA_CHECK") and data["schedule"]
+
+
+def test_a_state_goal_is_searched_and_its_headline_says_what_was_reached(client):
+    goal = "result(K)=SCAN_SUCCEED & final(pmd[X])=huge"
+    api = client.get(EXPLORE, params={"v": "v4.8", "goal": goal})
+    assert api.status_code == 200 and api.json()["verdict"] == "goal-reached"
+    assert api.json()["goal"] == "result:K=SCAN_SUCCEED & final(pmd[X])=huge"
+    page = client.get(f"/s/{SCENARIO}/explore", params={"v": "v4.8", "goal": goal})
+    assert "Found a schedule where K ends with SCAN_SUCCEED and pmd[X] is huge" in page.text
+    bad = client.get(EXPLORE, params={"v": "v4.8", "goal": "final(pmd[X])=flat"})
+    assert bad.status_code == 400 and "a pmd holds none, table, huge" in bad.json()["detail"]

@@ -52,4 +52,4 @@ def test_the_headline_of_a_reached_goal_says_what_was_reached():
     base = {"verdict": "goal-reached", "variant": "v4.8", "steps": 12}
     assert headline({**base, "goal": "result:K=SCAN_ANY_PROCESS"}, "find") == \
         "Found a schedule where K ends with SCAN_ANY_PROCESS, after 12 steps."
-    assert headline({**base, "goal": "SCAN_PMD_NULL"}, "find") == "Found a schedule that gives SCAN_PMD_NULL, after 12 steps."
+    assert headline({**base, "goal": "SCAN_PMD_NULL"}, "find") == "Found a schedule where a step gives SCAN_PMD_NULL, after 12 steps."
