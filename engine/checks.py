@@ -133,6 +133,11 @@ def names(checks: Iterable[str], joiner: str = "and") -> str:
     return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} {joiner} {said[-1]}"
 
 
+def together(checks: frozenset[str]) -> str:
+    """One set in a sentence of alternatives: "the pmd recheck", "both A and B", "all of A, B and C"."""
+    return names(checks) if len(checks) == 1 else f"{'both' if len(checks) == 2 else 'all of'} {names(checks)}"
+
+
 @dataclass(frozen=True)
 class Break:
     """A safe set that adding one check makes unsafe: the proof that safety is not monotone."""
@@ -191,7 +196,7 @@ class CheckSets:
             return "not known: the searches hit a bound before they could tell"
         if sets == (frozenset(),):
             return "needs none of the checks"
-        return "needs " + " or ".join(names(s) for s in sets)
+        return "needs " + (", or " if any(len(s) > 1 for s in sets) else " or ").join(map(together, sets))
 
     @property
     def neighbours(self) -> tuple[tuple[frozenset[str], str, SetResult], ...]:

@@ -56,6 +56,10 @@ def test_show_accepts_a_file_path(capsys, scenarios):
     (["explore", "exit", "--goal", "result:B=0"], "exit under v4.8 has no thread B"),
     (["explore", "exit", "--max-states", "0"], "--max-states must be at least 1"),
     (["frobnicate"], "invalid choice"),
+    (["show", "exit", "-v", "v4.8[checks=exit]"], "unknown check 'exit'; the checks are exit-test"),
+    (["explore", "exit", "--goal", "final(pmd[X])=flat"], "a pmd holds none, table, huge"),
+    (["explore", "rwsem-basics", "--goal", "final(pmd[X])=huge"], "has no khugepaged thread"),
+    (["serve", "--no-catalog"], "--no-catalog needs --scenarios DIR"),
 ])
 def test_bad_input_exits_2_with_one_sentence(args, message):
     result = mmlock(*args)
@@ -125,3 +129,11 @@ def test_a_scenario_without_declarations_loads_checks_and_explores(tmp_path, sce
     assert "no declarations" in mmlock("check", str(path)).stdout
     explored = mmlock("explore", str(path), "--variant", "v1-pointer-check", "--goal", "null-deref")
     assert explored.returncode == 0 and "violation" in explored.stdout
+
+
+def test_a_check_set_variant_is_shown_and_explored_under_its_canonical_id():
+    shown = mmlock("show", "realloc-file", "-v", "v4.8[checks=pmd-recheck,vma-check]")
+    assert shown.returncode == 0 and "under v4.8[checks=vma-check,pmd-recheck], step 0" in shown.stdout
+    found = mmlock("explore", "realloc-file", "-v", "v4.8[checks=address-range]", "--goal", "any")
+    assert found.returncode == 0
+    assert "realloc-file under v4.8[checks=address-range], goal any: violation" in found.stdout

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from app.links import player_href, run_href
 from app.views.catalog import ScenarioCard, scenario_card
 from engine import Scenario
-from engine.checks import CheckSets, SetResult, ids_of, names, safe_everywhere
+from engine.checks import CheckSets, SetResult, ids_of, names, safe_everywhere, together
 from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check
 
 
@@ -104,7 +104,8 @@ def scenario_checks(scenario: Scenario, sets: CheckSets | None) -> ScenarioCheck
                       for m in sets.minimal)
 
     def alternatives(check: str) -> str:
-        return " or ".join(names(m) for m in sets.minimal if check not in m and m) if sets.role(check) == "one way" else ""
+        others = [m for m in sets.minimal if check not in m and m]
+        return " or ".join(together(m) for m in others) if sets.role(check) == "one way" else ""
 
     return ScenarioChecks(
         card, True, sets.needs, safe_sets,

@@ -3,7 +3,7 @@
 The rules: every subset is a variant wherever one is accepted, under one canonical id; a
 set is safe only when a complete search finds no violation; the minimal safe sets are safe
 and lose safety when any check is taken out; safety is not upward-closed, and the answers
-say where.  The scenarios here are the catalog's quick ones (about 6 s for all of them).
+say where.  The scenarios here are the catalog's quick ones (about 7 s for all of them).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from engine.programs.khugepaged import ALL_CHECKS
 from engine.variants import CHECK_SETS, every_variant, variant, with_checks
 
 CATALOG = engine.catalog()
-QUICK = ("exit", "madvise-nohugepage", "mremap-shrink", "munmap-nothing-above", "realloc-file", "rwsem-basics")
+QUICK = ("exit", "madvise-nohugepage", "mremap-shrink", "munmap-nothing-above", "munmap-reuse-above",
+         "realloc-file", "rwsem-basics")
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,20 @@ def test_adding_a_check_that_dereferences_the_vma_breaks_a_safe_set(sets):
     assert not sets["realloc-file"].breaks
 
 
+def test_munmap_then_mmap_above_needs_the_pmd_recheck_or_the_null_test_with_a_check_that_rejects(sets):
+    """One thread unmaps, then maps above: between the calls find_vma is NULL, after them it
+    is the VMA above.  The pmd recheck alone is the smallest fix; the range test alone is
+    not, and with the pmd recheck but without the NULL test it dereferences NULL."""
+    answers = sets["munmap-reuse-above"]
+    assert answers.minimal == (frozenset({"pmd-recheck"}), frozenset({"vma-null", "address-range"}),
+                               frozenset({"vma-null", "vma-check"}))
+    assert answers.needs == ("needs the pmd recheck, or both the find_vma NULL test and the address-range test, "
+                             "or both the find_vma NULL test and hugepage_vma_check")
+    assert answers.of({"address-range"}).status == "unsafe"
+    assert answers.of({"address-range", "pmd-recheck"}).counterexample.key == "null-deref"
+    assert answers.role("vma-null") == "one way" and answers.role("exit-test") == "not needed"
+
+
 def test_a_scenario_without_khugepaged_needs_no_check_and_shares_one_search(sets):
     answers = sets["rwsem-basics"]
     assert answers.minimal == (frozenset(),) and answers.needs == "needs none of the checks"
@@ -147,7 +162,7 @@ def test_a_scenario_without_khugepaged_needs_no_check_and_shares_one_search(sets
 
 
 def test_the_catalog_wide_minimum_comes_from_the_sets_safe_in_every_scenario(sets):
-    """Over these six the pmd recheck is never the only way, but the NULL test is needed
+    """Over these seven the pmd recheck is never the only way, but the NULL test is needed
     because the address-range test would dereference NULL without it."""
     assert safe_everywhere(sets.values()) == (frozenset(ALL_CHECKS) - {"pmd-recheck"},)
 

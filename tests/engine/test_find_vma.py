@@ -4,7 +4,8 @@ from engine.kernel.slab import ALLOCATED
 from engine.state import Ctx
 
 
-def ctx(scenarios, sid="munmap-reuse-above", variant="v4.8"):
+def ctx(scenarios, sid="realloc-file", variant="v4.8"):
+    """realloc-file: V1 at 0x7f3a4a000000 and a libc mapping at 0x7f3a50000000."""
     state = scenarios[sid].initial(variant)
     return Ctx(state, "K")
 
@@ -33,9 +34,11 @@ def test_find_vma_uses_vm_end_exclusively(scenarios):
 
 def test_find_vma_returns_the_reused_object_when_munmap_frees_and_mmap_reallocates(scenarios):
     s = scenarios["munmap-reuse-above"]
-    run = engine.replay(s.initial("v4.8"), engine.parse_schedule("KA9B3"))
+    between = Ctx(engine.replay(s.initial("v4.8"), engine.parse_schedule("KA9")).final, "K")
+    assert mm.find_vma(between, 0x7F3A4A000000) is None          # munmap done, nothing above
+    run = engine.replay(s.initial("v4.8"), engine.parse_schedule("KA12"))
     c = Ctx(run.final, "K")
     ptr = mm.find_vma(c, 0x7F3A4A000000)
     obj = c.get("slab").get(ptr.ref)
-    assert obj.vma.start == 0x7F3A4C000000 and obj.gen == 2 and obj.state == ALLOCATED
+    assert obj.vma.start == 0x7F3A4A400000 and obj.gen == 2 and obj.state == ALLOCATED
     assert ptr.addr == run.states[0].slab.get(ptr.ref).addr

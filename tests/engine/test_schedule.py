@@ -70,7 +70,7 @@ SCRIPT = """
 import engine
 from engine.explore import EngineModel, explore, parse_goal
 s = engine.catalog()['munmap-reuse-above']
-run = engine.replay(s.initial('v1-pointer-check'), engine.parse_schedule('BC2K3AB3K19A8K'))
+run = engine.replay(s.initial('v1-pointer-check'), engine.parse_schedule('C2K3AK19A9K'))
 print(repr(run.final.violation), [engine.narrate(x) for x in run.states][-3:], run.final == run.final)
 e = explore(EngineModel(s.initial('v1-pointer-check')), parse_goal('any'))
 print(e.verdict, e.schedule, e.states, e.transitions)
