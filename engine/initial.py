@@ -128,4 +128,5 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
     return State(config, mm, space.slab, tuple(sorted(space.pmd_tables.values(), key=lambda t: t.pfn)),
                  tuple(space.pte_tables), tuple(space.pages), tuple(space.swap),
                  tuple(sorted(space.locks.values(), key=lambda lk: lk.name)),
-                 tuple(threads), next_pfn=max(space.table_pfn, space.next_pfn) + 0x100)
+                 tuple(threads), next_pfn=max(space.table_pfn, space.next_pfn) + 0x100,
+                 next_anon_vma=len(spec.vmas) + 1)   # the initial VMAs' anon_vmas are 1..n

@@ -142,3 +142,10 @@ def test_a_write_to_a_private_file_mapping_copies_on_write_with_an_anon_vma(tmp_
     assert vma.anon_vma is not None and after.read_user(PRIVATE) == "hi"
     pmd = next(t for t in after.pmd_tables if t.live).entry(PRIVATE)
     assert pmd.kind == "table", "a file vma never gets a huge page at fault time"
+
+
+def test_a_new_anon_vma_never_takes_the_id_of_an_initial_one(scenarios):
+    """Two anon_vmas with one id would share one anon_vma lock."""
+    state = scenarios["realloc-anon"].initial("v4.8")
+    initial = {state.slab.get(i).vma.anon_vma for i in state.mm.vmas} - {None}
+    assert state.next_anon_vma > max(initial, default=0)
