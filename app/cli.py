@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -208,7 +209,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
             print(f"  {v['kind']} at step {v['step']} in thread {v['thread']}: {v['message']}")
         print(f"  schedule {answer['schedule']} ({answer['steps']} steps, {answer['preemptions']} preemptions; "
               f"the shortest has {answer['shortest_steps']} steps)")
-        print(f"  replay:  mmlock show {scenario.id} --variant {args.variant} --schedule {answer['schedule']}")
+        print(f"  replay:  mmlock show {scenario.id} --variant {shlex.quote(args.variant)} --schedule {answer['schedule']}")
         print(f"  link:    {answer['link']}")
     return 0
 

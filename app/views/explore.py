@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,8 @@ def headline(answer: dict[str, Any], ask: str) -> str:
 
 def cli_line(search: Search) -> str:
     """The same search from a terminal."""
-    line = f"mmlock explore {search.scenario.id} --variant {search.variant} --goal {search.goal}"
+    line = (f"mmlock explore {search.scenario.id} --variant {shlex.quote(search.variant)} "
+            f"--goal {shlex.quote(str(search.goal))}")
     if search.bounds.max_preemptions is not None:
         line += f" --max-preemptions {search.bounds.max_preemptions}"
     if search.bounds != Bounds(max_preemptions=search.bounds.max_preemptions):

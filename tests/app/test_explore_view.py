@@ -1,5 +1,7 @@
 """The explorer page's view model, and the Goal as a value from the route to the cache."""
 
+import shlex
+
 import engine
 from app.answers import explore_json
 from app.links import player_href
@@ -53,3 +55,10 @@ def test_the_headline_of_a_reached_goal_says_what_was_reached():
     assert headline({**base, "goal": "result:K=SCAN_ANY_PROCESS"}, "find") == \
         "Found a schedule where K ends with SCAN_ANY_PROCESS, after 12 steps."
     assert headline({**base, "goal": "SCAN_PMD_NULL"}, "find") == "Found a schedule where a step gives SCAN_PMD_NULL, after 12 steps."
+
+
+def test_the_command_line_quotes_a_goal_and_a_variant_the_shell_would_split():
+    line = cli_line(Search(S, "v4.8[checks=vma-check]", parse_goal("result(K)=SCAN_SUCCEED & final(pmd[X])=huge"), Bounds()))
+    assert line == ("mmlock explore realloc-file --variant 'v4.8[checks=vma-check]' "
+                    "--goal 'result:K=SCAN_SUCCEED & final(pmd[X])=huge'")
+    assert shlex.split(line)[-1] == "result:K=SCAN_SUCCEED & final(pmd[X])=huge"
