@@ -4,7 +4,7 @@
     mmlock show SCENARIO [--variant V] [--schedule S] [--json]
     mmlock check FILE...
     mmlock explore SCENARIO [--variant V] [--goal G] [--max-preemptions N] [--max-states N] [--json]
-    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]]
+    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--base-url URL]
 
 SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
 v4.8's checks, 'v4.8[checks=vma-check,pmd-recheck]' (quoted for the shell).  Bad input exits 2 with one sentence
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
 import time
@@ -104,6 +105,7 @@ def _parser() -> _Root:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--scenarios", type=Path, default=None, help="a folder of extra scenario files")
     p.add_argument("--no-catalog", action="store_true", help="serve only the files in --scenarios")
+    p.add_argument("--base-url", default="", help="the public address, for share links (http://host[:port][/path])")
     p.set_defaults(run=cmd_serve)
     return root
 
@@ -222,7 +224,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--scenarios {args.scenarios}: not a folder")
     if args.no_catalog and args.scenarios is None:
         raise UsageError("--no-catalog needs --scenarios DIR: there would be nothing to serve")
-    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True)
+    if args.base_url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s?#]*)?", args.base_url):
+        raise UsageError(f"--base-url {args.base_url!r}: write http://host[:port][/path] or https://…")
+    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True, base_url=args.base_url)
     if not app.state.scenarios:
         raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
     uvicorn.run(app, host=args.host, port=args.port)

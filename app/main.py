@@ -28,8 +28,13 @@ SECURITY_HEADERS = [
 ]
 
 
+# not fingerprinted, so revalidate every time (StaticFiles answers 304 to a matching ETag)
+STATIC_CACHE = [(b"cache-control", b"no-cache")]
+
+
 class Guard:
-    """Security headers on every response; an over-long query string is refused early."""
+    """Security headers on every response; an over-long query string is refused early; HEAD
+    is answered as GET without the body, on every route; static files say how to cache them."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -46,19 +51,28 @@ class Guard:
             await send({"type": "http.response.body", "body": body})
             return
 
+        is_head = scope["method"] == "HEAD"
+        if is_head:
+            scope = {**scope, "method": "GET"}
+        extra = SECURITY_HEADERS + (STATIC_CACHE if scope["path"].startswith("/static/") else [])
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + extra
+            elif is_head and message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False) -> FastAPI:
+def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False,
+               base_url: str = "") -> FastAPI:
     """The app over the built-in catalog (unless ``builtin`` is false) plus, optionally, a
     folder of scenario files (a file there replaces a built-in scenario with the same id).
     ``warm_checks`` starts every scenario's why-checks searches at startup, so a class finds
-    them ready."""
+    them ready.  ``base_url`` ("https://mmlock.example.edu") makes share links absolute; without
+    it they are relative, and the browser completes them (the Host header is not trusted)."""
     scenarios = engine.catalog() if builtin else {}
     if scenario_dir is not None:
         scenarios.update(engine.load_dir(Path(scenario_dir)))
@@ -76,6 +90,7 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.state.scenarios = scenarios
     app.state.replays = ReplayCache()
     app.state.searches = searches
+    app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(Problem, respond)
     app.include_router(api.router)
     app.include_router(explore.router)

@@ -47,7 +47,9 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     template = env.get_template(name)
     fragment = is_fragment(request) and STAGE in template.blocks
     chosen: Any = BlockTemplate(template, STAGE) if fragment else template
-    response = _TemplateResponse(chosen, {"request": request, "fragment": fragment, **context}, status,
+    base_url = getattr(request.app.state, "base_url", "")
+    response = _TemplateResponse(chosen, {"request": request, "fragment": fragment, "base_url": base_url,
+                                          **context}, status,
                                  headers=headers)
     response.headers["Vary"] = "HX-Request, HX-History-Restore-Request"
     return response

@@ -19,6 +19,7 @@ the variant, the goal (a Goal value, parsed once at the edge) and the bounds.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -64,8 +65,8 @@ def parse_bounds(max_states: str | None, max_preemptions: str | None) -> Bounds:
     def number(name: str, text: str | None) -> int | None:
         if text is None or text.strip() == "":
             return None
-        if not text.strip().isdigit():
-            raise ValueError(f"{name} must be a whole number, got {text!r}")
+        if not re.fullmatch(r"[0-9]+", text.strip()):     # not isdigit(): "²" and "１２" pass that
+            raise ValueError(f"{name} must be a whole number written with the digits 0-9, got {text!r}")
         return int(text)
 
     states = number("max_states", max_states)

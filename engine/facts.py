@@ -26,7 +26,7 @@ from engine.state import State
 Value = str | int
 FIELDS = ("gen", "start", "end", "anon_vma", "file", "object")
 PMD_KINDS = (NONE, TABLE, HUGE)
-_ADDR = r"X(?:\+(?:0x[0-9a-fA-F]+|\d+))?|0x[0-9a-fA-F]+|\d+"
+_ADDR = r"X(?:\+(?:0x[0-9a-fA-F]+|[0-9]+))?|0x[0-9a-fA-F]+|[0-9]+"
 _PATH = re.compile(rf"(?:(?P<pmd>pmd)\[(?P<at>{_ADDR})\]|(?P<fn>vma_at|find_vma|read)\((?P<addr>{_ADDR})\)"
                    r"(?:\.(?P<field>[a-z_]+))?|mm\.(?P<mm>users|count))")
 
@@ -34,7 +34,7 @@ _PATH = re.compile(rf"(?:(?P<pmd>pmd)\[(?P<at>{_ADDR})\]|(?P<fn>vma_at|find_vma|
 def parse_value(text: str) -> Value:
     """An int when the text is a number (hex or decimal), the text otherwise."""
     t = text.strip()
-    if re.fullmatch(r"-?\d+", t):
+    if re.fullmatch(r"-?[0-9]+", t):
         return int(t)
     if re.fullmatch(r"0x[0-9a-fA-F]+", t):
         return int(t, 16)

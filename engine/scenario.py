@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -30,6 +30,9 @@ from engine.variants import BASELINE, VARIANT_IDS, VARIANTS, every_variant
 
 CATALOG = Path(__file__).parent / "scenarios"
 MAX_CALLS = 8
+MAX_FILE_BYTES = 64 * 1024      # the catalog's largest file is under 3 KiB
+Text = Annotated[str, Field(max_length=200)]
+Prose = Annotated[str, Field(max_length=4000)]
 USER_PFN_BASE = 0x12A000
 TABLE_PFN_BASE = 0x3B100
 
@@ -43,7 +46,7 @@ class VmaSpec(_Strict):
     end: int
     flags: list[Literal["VM_READ", "VM_WRITE", "VM_SHARED", "VM_HUGEPAGE", "VM_NOHUGEPAGE"]] = ["VM_READ", "VM_WRITE"]
     anon_vma: bool = True
-    file: str | None = None
+    file: Text | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> VmaSpec:
@@ -55,7 +58,7 @@ class VmaSpec(_Strict):
 class PteSpec(_Strict):
     address: int
     kind: Literal["present", "swap"]
-    data: str
+    data: Annotated[str, Field(max_length=64)]
     writable: bool = True
     young: bool = True
     io: str | None = Field(None, description="swap: the thread whose read holds the swap cache page locked")
@@ -66,7 +69,7 @@ class TableSpec(_Strict):
     present: int = 0
     young: int = 0
     writable: int = 0
-    ptes: list[PteSpec] = []
+    ptes: list[PteSpec] = Field([], max_length=16)
 
     @model_validator(mode="after")
     def _counts(self) -> TableSpec:
@@ -80,7 +83,7 @@ class TableSpec(_Strict):
         return self
 
 
-Args = dict[str, int | str | bool | list[str] | None]
+Args = Annotated[dict[str, int | Text | bool | Annotated[list[Text], Field(max_length=8)] | None], Field(max_length=16)]
 
 
 def _known_program(v: str) -> str:
@@ -102,7 +105,7 @@ class ThreadSpec(_Strict):
     """A thread runs ``program`` with ``args``, or ``calls`` one after another."""
 
     id: str
-    name: str
+    name: Annotated[str, Field(max_length=60)]
     program: str | None = None
     args: Args = {}
     calls: list[CallSpec] = Field([], max_length=MAX_CALLS)
@@ -144,16 +147,16 @@ class OptionsSpec(_Strict):
 class ScenarioSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     version: int = Field(ge=1)
-    title: str
-    question: str
+    title: Annotated[str, Field(max_length=120)]
+    question: Annotated[str, Field(max_length=400)]
     kernel: Literal["v4.8"]
-    seed: str
-    case: str = ""
-    note: str
-    assumptions: list[str] = []
+    seed: Annotated[str, Field(max_length=600)]
+    case: Annotated[str, Field(max_length=16)] = ""
+    note: Prose
+    assumptions: list[Annotated[str, Field(max_length=600)]] = Field([], max_length=12)
     options: OptionsSpec = OptionsSpec()
-    vmas: list[VmaSpec]
-    tables: list[TableSpec] = []
+    vmas: list[VmaSpec] = Field(max_length=8)
+    tables: list[TableSpec] = Field([], max_length=8)
     threads: list[ThreadSpec] = Field(min_length=2, max_length=5)
     expect: dict[str, dict[str, str]] = {}
 
@@ -206,6 +209,10 @@ class Scenario:
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: the file is {size // 1024} KiB; a scenario file is at most "
+                                f"{MAX_FILE_BYTES // 1024} KiB")
         raw = path.read_bytes()
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read the file ({e.strerror})") from None

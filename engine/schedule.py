@@ -15,7 +15,7 @@ from engine.state import State, enabled, step
 
 THREAD_IDS = "KABCDEFGH"
 MAX_STEPS = 2000
-_TOKEN = re.compile(r"([A-Z])(\d*)")
+_TOKEN = re.compile(r"([A-Z])([0-9]*)")   # ASCII digits only: int() would take any script's
 
 
 def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> tuple[str, ...]:

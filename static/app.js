@@ -70,10 +70,19 @@
     }
   });
 
+  // The share link is written relative to the page (the Host header is not trusted), or
+  // absolute when the server has a configured base URL; the browser knows its own origin.
+  function absoluteShareLink() {
+    var input = document.getElementById("share-link");
+    if (input && input.value.charAt(0) === "/") input.value = location.origin + input.value;
+  }
+
   document.addEventListener("htmx:afterSettle", function (e) {
     if (!stage()) return;
     var s = stage();
     announce();
+    absoluteShareLink();
+    if (s.hasAttribute("data-keep-focus")) return;   // a page polling for results: leave focus alone
     centreCurrentLines(s);
     var again = lastControl && document.getElementById(lastControl);
     if (again && again.tagName === "A") again.focus({ preventScroll: true });
@@ -87,6 +96,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     centreCurrentLines(document);
+    absoluteShareLink();
     var s = stage();
     if (s) document.getElementById("narration").textContent = "";
   });

@@ -60,6 +60,7 @@ def test_show_accepts_a_file_path(capsys, scenarios):
     (["explore", "exit", "--goal", "final(pmd[X])=flat"], "a pmd holds none, table, huge"),
     (["explore", "rwsem-basics", "--goal", "final(pmd[X])=huge"], "has no khugepaged thread"),
     (["serve", "--no-catalog"], "--no-catalog needs --scenarios DIR"),
+    (["serve", "--base-url", "evil"], "--base-url 'evil': write http://host"),
 ])
 def test_bad_input_exits_2_with_one_sentence(args, message):
     result = mmlock(*args)

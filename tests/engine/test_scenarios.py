@@ -98,3 +98,21 @@ def test_duplicate_ids_in_a_folder_name_both_files(tmp_path):
 def test_unknown_variant_is_an_error():
     with pytest.raises(engine.VariantError, match="unknown variant 'v9'"):
         engine.variant("v9")
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    src = (Path(engine.__file__).parent / "scenarios" / "realloc-file.toml").read_text()
+    path = tmp_path / "huge.toml"
+    path.write_text(src + "\n# " + "x" * (70 * 1024) + "\n")
+    with pytest.raises(ScenarioError, match=r"huge.toml: the file is 72 KiB; a scenario file is at most 64 KiB"):
+        engine.load(path)
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ('title = "Same object, now a file mapping"', f'title = "{"t" * 121}"', "title"),
+    ('data = "hello"', f'data = "{"d" * 65}"', "tables.0.ptes.0.data"),
+    ('name = "khugepaged"', f'name = "{"n" * 61}"', "threads.0.name"),
+])
+def test_text_fields_have_lengths_and_an_over_long_one_is_named(tmp_path, old, new, field):
+    with pytest.raises(ScenarioError, match=rf"{field} .*at most"):
+        engine.load(broken(tmp_path, old, new))

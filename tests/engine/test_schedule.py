@@ -29,6 +29,8 @@ def test_run_length_form_expands():
     ("K0", "count '0' after K must be a positive number"),
     ("K01", "must be a positive number without leading zeros"),
     ("K2001", "longer than 2000 steps"),
+    ("K١٢", "character 2 ('١') is not a thread id"),      # Arabic-Indic digits are not a count
+    ("K１２", "character 2 ('１') is not a thread id"),
 ])
 def test_malformed_schedules_say_what_is_wrong(text, message):
     with pytest.raises(ScheduleError, match=message.replace("(", r"\(").replace(")", r"\)")):
