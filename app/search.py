@@ -1,37 +1,46 @@
 """Searches for the web: worker processes, a bound on searches in flight, a time budget,
-and a cache of complete answers.
-
-The 32 searches per scenario behind "why each check" take seconds to tens of seconds, so
-they run in the background, in a worker of their own (one job per scenario, started once,
-by the first page that asks or at startup): a page shows what is ready and polls for the
-rest, and the explorer's own workers stay free for learners.
+and a cache of answers.
 
 A search can take seconds, so it runs in a worker process (spawned, two by default) and a
 request that steps the player never waits behind one. At most ``max_in_flight`` searches
 run or queue at once; one more is refused with :class:`Busy` (the API answers 503 with
 Retry-After). The clock lives here, in the worker: the engine gets ``out_of_time`` and
-stops within its budget, so a search whose requester went away (the page's Cancel aborts
-the request) still ends on its own. Answers that do not depend on the clock (every answer
-except a time-bound "incomplete") are kept in a bounded LRU keyed by the scenario digest,
-the variant, the goal (a Goal value, parsed once at the edge) and the bounds.
+stops within its budget.  A requester that goes away (the page's Cancel aborts the request)
+has its search stopped at once, so its slot frees; a worker that never answers is killed
+after its budget and a grace period, and nothing waits on it longer.
+
+The cache: a complete answer (no bound cut it) serves every later request for the same
+scenario version, variant, goal and preemption bound whose max_states is at least the
+states it took; an answer cut by max_states serves the same bounds; one cut by the time
+budget is handed out again for ``RECENT_SECONDS`` rather than costing a full budget again.
+
+The 32 searches per scenario behind "why each check" take seconds to tens of seconds, so
+they run in the background, in a worker of their own (one job per scenario, started once,
+by the first page that asks or at startup): a page shows what is ready and polls for the
+rest, and the explorer's own workers stay free for learners.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import tempfile
 import threading
+import uuid
 import time
 from collections.abc import Callable
+from collections.abc import Awaitable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import engine
 from app.answers import explore_json
 from app.lru import Lru
+from app.workers import new_pool, stop
 from engine.checks import CheckSets, check_sets
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
 
@@ -39,10 +48,17 @@ MAX_STATES_LIMIT = 1_000_000
 MAX_PREEMPTIONS_LIMIT = 64
 BUDGET_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 5
+GRACE_SECONDS = 5.0          # beyond its budget, how long a request waits for a worker that does not answer
+POLL_SECONDS = 0.25          # how often a waiting request looks whether its client is still there
+RECENT_SECONDS = 120.0       # how long an answer cut by the time budget is handed out again
 
 
 class Busy(Exception):
     """Every search slot is taken, or the worker pool had to be restarted; try again."""
+
+
+class Gone(Exception):
+    """The requester went away while its search ran; the search was told to stop."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +108,22 @@ class Search:
     def key(self) -> tuple[str, str, str, Goal, Bounds]:
         return ("explore", self.scenario.digest, self.variant, self.goal, self.bounds)
 
+    @property
+    def complete_key(self) -> tuple[str, str, str, Goal, int | None]:
+        """The key of an answer that no bound cut: it holds for every max_states at least the
+        states it took, so max_states is not part of it."""
+        return ("complete", self.scenario.digest, self.variant, self.goal, self.bounds.max_preemptions)
 
-def explore_job(search: Search, budget: float) -> dict[str, Any]:
-    """Run in a worker: the explore JSON for one search, timed by the worker's clock."""
+
+def explore_job(search: Search, budget: float, cancel: str) -> dict[str, Any]:
+    """Run in a worker: the explore JSON for one search, timed by the worker's clock, and
+    stopped early when the file ``cancel`` appears (its requester went away)."""
     scenario, variant_id, bounds = search.scenario, search.variant, search.bounds
     started = time.monotonic()
+    deadline = _deadline(budget)
     found = explore(EngineModel(scenario.initial(variant_id)), search.goal,
                     max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
-                    out_of_time=_deadline(budget))
+                    out_of_time=lambda: deadline() or os.path.exists(cancel))
     return explore_json(found, scenario, variant_id, time.monotonic() - started)
 
 
@@ -107,10 +131,6 @@ def check_sets_job(scenario: engine.Scenario, max_states: int, budget: float) ->
     """Run in the background worker: the 32 check sets of one scenario, each search with
     its own time budget."""
     return check_sets(scenario, max_states=max_states, deadline=lambda: _deadline(budget))
-
-
-def _is_clock_free_explore(answer: dict[str, Any]) -> bool:
-    return answer["bound"] != "time"
 
 
 class Searches:
@@ -123,6 +143,8 @@ class Searches:
         self.max_in_flight = max_in_flight
         self.budget = budget
         self.cache = Lru(cache_size)
+        self.recent = Lru(64)          # key -> (when, answer) for answers the time budget cut
+        self._cancel_dir = Path(tempfile.mkdtemp(prefix="mmlock-cancel-"))
         self._in_flight = 0
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
@@ -133,16 +155,16 @@ class Searches:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+                self._pool = new_pool(self.workers)
             return self._pool
 
     def close(self) -> None:
-        """Stop the workers (they finish the searches they are running first)."""
+        """Stop every worker now; what they were computing is dropped."""
         with self._lock:
             pools, self._pool, self._background = (self._pool, self._background), None, None
         for pool in pools:
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                stop(pool)
 
     def try_acquire(self) -> None:
         """Take one of the ``max_in_flight`` search slots, or raise Busy."""
@@ -156,38 +178,72 @@ class Searches:
         with self._lock:
             self._in_flight -= 1
 
-    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(*args)`` in a worker under one slot, which is freed when the worker ends,
-        not when the request does: an aborted request leaves its search counted until the
-        worker stops it at its time budget."""
+    async def _run(self, fn: Callable[..., Any], *args: Any,
+                   gone: Callable[[], Awaitable[bool]] | None = None) -> Any:
+        """Run ``fn(*args, cancel)`` in a worker under one slot, which is freed when the worker
+        ends, not when the request does.  While it runs, a requester that is ``gone`` has
+        its search told to stop (``cancel`` is a file the worker looks for) and gets
+        :class:`Gone`; a worker that has not answered ``GRACE_SECONDS`` after its budget is
+        killed with the pool."""
         self.try_acquire()
+        cancel = self._cancel_dir / uuid.uuid4().hex
         try:
-            future = self._executor().submit(fn, *args)
+            future = self._executor().submit(fn, *args, str(cancel))
         except BrokenProcessPool:
             self.release()
             self._reset()
             raise Busy("the search workers were restarted; try again") from None
-        future.add_done_callback(lambda _: self.release())
-        try:
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool:
-            self._reset()
-            raise Busy("a search worker stopped unexpectedly; the workers were restarted, "
-                       "try again") from None
+        future.add_done_callback(lambda _: (self.release(), cancel.unlink(missing_ok=True)))
+        waiting = asyncio.wrap_future(future)
+        end = time.monotonic() + self.budget + GRACE_SECONDS
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiting), POLL_SECONDS)
+            except asyncio.TimeoutError:
+                if gone is not None and await gone():
+                    cancel.touch()
+                    raise Gone() from None
+                if time.monotonic() > end:
+                    self._reset()
+                    raise Busy(f"a search worker did not answer within {self.budget + GRACE_SECONDS:g} s; "
+                               "the workers were restarted") from None
+            except BrokenProcessPool:
+                self._reset()
+                raise Busy("a search worker stopped unexpectedly; the workers were restarted, "
+                           "try again") from None
 
     def _reset(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop(pool)
 
-    async def explore(self, search: Search) -> tuple[dict[str, Any], bool]:
-        """The explore JSON and whether it came from the cache; raises Busy when full."""
+    def cached(self, search: Search) -> dict[str, Any] | None:
+        """An answer this search would give again: the same search's, a complete one that took
+        no more states than this search allows, or one the time budget cut a moment ago."""
+        complete = self.cache.get(search.complete_key)
+        if complete is not None and complete["states"] <= search.bounds.max_states:
+            return complete
         hit = self.cache.get(search.key)
         if hit is not None:
+            return hit
+        recent = self.recent.get(search.key)
+        if recent is not None and time.monotonic() - recent[0] < RECENT_SECONDS:
+            return recent[1]
+        return None
+
+    async def explore(self, search: Search,
+                      gone: Callable[[], Awaitable[bool]] | None = None) -> tuple[dict[str, Any], bool]:
+        """The explore JSON and whether it came from the cache; raises Busy when full."""
+        hit = self.cached(search)
+        if hit is not None:
             return hit, True
-        answer = await self._run(explore_job, search, self.budget)
-        if _is_clock_free_explore(answer):
+        answer = await self._run(explore_job, search, self.budget, gone=gone)
+        if answer["bound"] is None:
+            self.cache.put(search.complete_key, answer)
+        elif answer["bound"] == "time":
+            self.recent.put(search.key, (time.monotonic(), answer))
+        else:
             self.cache.put(search.key, answer)
         return answer, False
 
@@ -207,11 +263,11 @@ class Searches:
         """Submit one check-sets job (the caller holds the lock), restarting a broken pool."""
         for _ in range(2):
             if self._background is None:
-                self._background = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+                self._background = new_pool(1)
             try:
                 return self._background.submit(check_sets_job, scenario, DEFAULT_MAX_STATES, self.budget)
             except BrokenProcessPool:
-                self._background.shutdown(wait=False, cancel_futures=True)
+                stop(self._background)
                 self._background = None
         raise Busy("the background search worker could not be started; try again")
 

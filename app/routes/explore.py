@@ -21,7 +21,7 @@ from app import links, targets, views
 from app.answers import check_sets_json, checks_json
 from app.problems import Problem, problem_page, sentence
 from app.rendering import is_fragment, render
-from app.search import RETRY_AFTER_SECONDS, Busy, Search, Searches, parse_bounds
+from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
 from engine.checks import CheckSets
@@ -73,7 +73,9 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
 
 async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], bool]:
     try:
-        return await searches(request).explore(search)
+        return await searches(request).explore(search, gone=request.is_disconnected)
+    except Gone:
+        raise Problem(503, "Cancelled", "the request went away before its search ended") from None
     except Busy as e:
         raise busy(e, (("Back to the player", links.player_href(search.scenario, search.variant, ())),)) from None
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 import engine
+from app import search as search_module
 from app.search import RETRY_AFTER_SECONDS, Searches
 
 SCENARIO = "realloc-file"
@@ -83,14 +84,28 @@ def test_a_search_stopped_by_max_states_is_incomplete_and_names_the_bound(client
     assert data["states"] == 2 * 5      # each of the two passes stops at 5 states; the count has both
 
 
-def test_a_search_out_of_time_is_incomplete_and_not_cached(app, client):
+def test_a_search_out_of_time_is_handed_out_again_only_for_a_while(app, client, monkeypatch):
     with searches_of(app, Searches(budget=-1.0)) as searches:
         params = {"v": "v4.8", "max_states": "123456"}
         first = client.get(EXPLORE, params=params)
         second = client.get(EXPLORE, params=params)
         assert (first.json()["verdict"], first.json()["bound"]) == ("incomplete", "time")
-        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "miss")
+        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
         assert len(searches.cache) == 0
+        monkeypatch.setattr(search_module, "RECENT_SECONDS", 0.0)
+        assert client.get(EXPLORE, params=params).headers["X-Cache"] == "miss"
+
+
+def test_a_complete_answer_serves_every_larger_max_states_and_not_a_smaller_one(app, client):
+    with searches_of(app, Searches()):
+        first = client.get(EXPLORE, params={"v": "v4.8-no-vma-check"})
+        assert (first.json()["verdict"], first.headers["X-Cache"]) == ("safe", "miss")
+        states = first.json()["states"]
+        for more in (states, 800001, 800002):
+            r = client.get(EXPLORE, params={"v": "v4.8-no-vma-check", "max_states": str(more)})
+            assert (r.headers["X-Cache"], r.json()) == ("hit", first.json())
+        fewer = client.get(EXPLORE, params={"v": "v4.8-no-vma-check", "max_states": "10"})
+        assert (fewer.headers["X-Cache"], fewer.json()["bound"]) == ("miss", "max-states")
 
 
 @pytest.mark.parametrize("path, params, status, words", [

@@ -39,9 +39,9 @@ def test_the_route_hands_the_worker_a_goal_value(app, client, monkeypatch):
     seen = []
     real = app.state.searches.explore
 
-    async def spy(search):
+    async def spy(search, gone=None):
         seen.append(search)
-        return await real(search)
+        return await real(search, gone)
 
     monkeypatch.setattr(app.state.searches, "explore", spy)
     client.get("/api/scenarios/realloc-file/explore", params={"v": V1, "goal": " null-deref "})
