@@ -226,7 +226,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError("--no-catalog needs --scenarios DIR: there would be nothing to serve")
     if args.base_url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s?#]*)?", args.base_url):
         raise UsageError(f"--base-url {args.base_url!r}: write http://host[:port][/path] or https://…")
-    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True, base_url=args.base_url)
+    from app.store import default_dir
+    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True, base_url=args.base_url,
+                     store=default_dir())
     if not app.state.scenarios:
         raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
     uvicorn.run(app, host=args.host, port=args.port)

@@ -67,16 +67,17 @@ class Guard:
 
 
 def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False,
-               base_url: str = "") -> FastAPI:
+               base_url: str = "", store: Path | None = None) -> FastAPI:
     """The app over the built-in catalog (unless ``builtin`` is false) plus, optionally, a
     folder of scenario files (a file there replaces a built-in scenario with the same id).
     ``warm_checks`` starts every scenario's why-checks searches at startup, so a class finds
-    them ready.  ``base_url`` ("https://mmlock.example.edu") makes share links absolute; without
+    them ready, and ``store`` is the folder that keeps them across restarts (None: not kept).
+    ``base_url`` ("https://mmlock.example.edu") makes share links absolute; without
     it they are relative, and the browser completes them (the Host header is not trusted)."""
     scenarios = engine.catalog() if builtin else {}
     if scenario_dir is not None:
         scenarios.update(engine.load_dir(Path(scenario_dir)))
-    searches = Searches()
+    searches = Searches(store=store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -17,7 +17,8 @@ budget is handed out again for ``RECENT_SECONDS`` rather than costing a full bud
 The 32 searches per scenario behind "why each check" take seconds to tens of seconds, so
 they run in the background, in a worker of their own (one job per scenario, started once,
 by the first page that asks or at startup): a page shows what is ready and polls for the
-rest, and the explorer's own workers stay free for learners.
+rest, and the explorer's own workers stay free for learners.  Finished ones are kept on
+disk (app.store), so a restarted server has them at once.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 import engine
 from app.answers import explore_json
 from app.lru import Lru
+from app.store import Store
 from app.workers import new_pool, stop
 from engine.checks import CheckSets, check_sets
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
@@ -137,8 +139,8 @@ class Searches:
     """The app's search service: a lazily started spawn-context process pool, the bound on
     searches in flight, and the cache of answers."""
 
-    def __init__(self, *, workers: int = 2, max_in_flight: int = 4,
-                 budget: float = BUDGET_SECONDS, cache_size: int = 512) -> None:
+    def __init__(self, *, workers: int = 2, max_in_flight: int = 4, budget: float = BUDGET_SECONDS,
+                 cache_size: int = 512, store: Path | None = None) -> None:
         self.workers = workers
         self.max_in_flight = max_in_flight
         self.budget = budget
@@ -151,6 +153,7 @@ class Searches:
         self._background: ProcessPoolExecutor | None = None
         self._jobs: dict[str, Future[CheckSets]] = {}     # scenario digest -> its running job
         self._sets: dict[str, CheckSets] = {}            # digest -> answer; one per scenario served
+        self.store = Store(store)                        # the same answers on disk, across restarts
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -254,9 +257,13 @@ class Searches:
             done = self._sets.get(scenario.digest)
             if done is not None or scenario.digest in self._jobs:
                 return done
+            kept = self.store.get(scenario, DEFAULT_MAX_STATES)
+            if kept is not None:
+                self._sets[scenario.digest] = kept
+                return kept
             job = self._submit_background(scenario)
             self._jobs[scenario.digest] = job
-        job.add_done_callback(lambda f: self._job_done(scenario.digest, f))
+        job.add_done_callback(lambda f: self._job_done(scenario, f))
         return None
 
     def _submit_background(self, scenario: engine.Scenario) -> Future[CheckSets]:
@@ -271,13 +278,15 @@ class Searches:
                 self._background = None
         raise Busy("the background search worker could not be started; try again")
 
-    def _job_done(self, digest: str, job: Future[CheckSets]) -> None:
-        """Keep a finished job's answer; a job that failed (its worker died) is forgotten, so
-        the next page that asks starts it again."""
+    def _job_done(self, scenario: engine.Scenario, job: Future[CheckSets]) -> None:
+        """Keep a finished job's answer, in memory and on disk; a job that failed (its worker
+        died) is forgotten, so the next page that asks starts it again."""
         with self._lock:
-            self._jobs.pop(digest, None)
-            if not job.cancelled() and job.exception() is None:
-                self._sets[digest] = job.result()
+            self._jobs.pop(scenario.digest, None)
+            if job.cancelled() or job.exception() is not None:
+                return
+            self._sets[scenario.digest] = job.result()
+        self.store.put(scenario, DEFAULT_MAX_STATES, job.result())
 
     def warm(self, scenarios: dict[str, engine.Scenario]) -> None:
         """Start every scenario's check sets, so the why-checks pages are ready when asked."""

@@ -110,14 +110,14 @@ def test_a_stopped_worker_never_hangs_a_request(slow):
         searches.close()
 
 
-def _serve() -> tuple[subprocess.Popen, str]:
+def _serve(cache: Path) -> tuple[subprocess.Popen, str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
     mmlock = Path(sys.executable).with_name("mmlock")
     server = subprocess.Popen([str(mmlock), "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, env={**os.environ, "MMLOCK_CACHE_DIR": str(cache)})
     base = f"http://127.0.0.1:{port}"
     assert _wait_until(lambda: _answers(base + "/healthz"), 20.0), "the server did not start"
     return server, base
@@ -146,8 +146,8 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["shutdown", "killed"])
-def test_no_worker_outlives_the_server(how):
-    server, base = _serve()
+def test_no_worker_outlives_the_server(how, tmp_path):
+    server, base = _serve(tmp_path)
     try:
         assert _answers(base + "/api/scenarios/exit/explore?v=v4.8")      # explorer workers start
         assert _wait_until(lambda: len(_children(server.pid)) >= 3, 20.0)   # and the checks worker

@@ -1,0 +1,77 @@
+"""Answers kept across restarts: each scenario's 32 check sets, in the user's cache folder.
+
+A file's name is a hash of everything the answer depends on: the scenario's digest (its
+file and the text of every program it can run), the engine's own source, and the search
+bound.  So an edited scenario, a new engine or another bound never reads an old answer, and
+nothing needs invalidating.  Only answers no clock cut are kept (a time bound depends on the
+machine).  The folder is ``$MMLOCK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmlock``, else
+``~/.cache/mmlock``; a file that cannot be read is removed and computed again.  The files
+are pickles the server wrote itself, in a folder only the user writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import engine
+from engine.checks import CheckSets
+
+ENGINE = Path(engine.__file__).resolve().parent
+
+
+def default_dir() -> Path:
+    if os.environ.get("MMLOCK_CACHE_DIR"):
+        return Path(os.environ["MMLOCK_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mmlock"
+
+
+@cache
+def engine_hash() -> str:
+    """A hash of the engine's Python source, so an answer never outlives the code behind it."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(ENGINE.rglob("*.py")):
+        h.update(path.relative_to(ENGINE).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+class Store:
+    """Check sets on disk, by content hash."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def _path(self, scenario: engine.Scenario, max_states: int) -> Path | None:
+        if self.folder is None:
+            return None
+        key = hashlib.blake2b(f"{scenario.digest}:{engine_hash()}:{max_states}".encode(), digest_size=12)
+        return self.folder / f"checks-{key.hexdigest()}.pickle"
+
+    def get(self, scenario: engine.Scenario, max_states: int) -> CheckSets | None:
+        path = self._path(scenario, max_states)
+        if path is None or not path.exists():
+            return None
+        try:
+            value = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            path.unlink(missing_ok=True)
+            return None
+        return value if isinstance(value, CheckSets) and value.scenario == scenario.id else None
+
+    def put(self, scenario: engine.Scenario, max_states: int, sets: CheckSets) -> None:
+        """Keep ``sets`` unless a time bound cut one of its searches; never fails the caller."""
+        path = self._path(scenario, max_states)
+        if path is None or any(r.bound == "time" for r in sets.results):
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
+                f.write(pickle.dumps(sets))
+            os.replace(f.name, path)
+        except OSError:
+            return
