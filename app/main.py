@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
-from app.problems import Problem, respond
+from app.problems import PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, respond
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.search import Searches
@@ -44,9 +48,15 @@ class Guard:
             await self.app(scope, receive, send)
             return
         if len(scope.get("query_string", b"")) > MAX_QUERY:
-            body = f"The query string is longer than {MAX_QUERY} characters.".encode()
+            detail = f"The query string is longer than {MAX_QUERY} characters."
+            if scope["path"].startswith("/api/"):
+                body = json.dumps({"type": "about:blank", "title": "URI too long", "status": 414, "detail": detail,
+                                   "instance": scope["path"]}).encode()
+                kind = PROBLEM_JSON.encode()
+            else:
+                body, kind = detail.encode(), b"text/plain; charset=utf-8"
             await send({"type": "http.response.start", "status": 414,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                        "headers": [(b"content-type", kind),
                                     (b"content-length", str(len(body)).encode())] + SECURITY_HEADERS})
             await send({"type": "http.response.body", "body": body})
             return
@@ -64,6 +74,19 @@ class Guard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's description, with every error answered as ProblemDetails (its own 422 schema,
+    HTTPValidationError, is not what the API sends)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False,
@@ -93,6 +116,9 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.state.searches = searches
     app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(Problem, respond)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
+    app.openapi = lambda: _openapi(app)
     app.include_router(api.router)
     app.include_router(explore.router)
     app.include_router(pages.router)

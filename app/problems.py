@@ -3,9 +3,11 @@
 Dependencies and routes raise :class:`Problem`; :func:`respond`, the app's exception
 handler, writes it for whoever asked:
 
-- ``/api/...``: JSON ``{"detail": detail}`` (``detail`` is the message unless the problem
-  carries a structured one, as the replay's 422 does) with the problem's headers, so a 503
-  keeps its Retry-After;
+- ``/api/...``: RFC 9457 problem details (``application/problem+json``): ``type``, ``title``,
+  ``status``, ``detail`` (the sentence) and ``instance`` (the path), plus the problem's own
+  fields where it has them (the replay's 422: ``step``, ``enabled``, ``prefix``; a request
+  FastAPI could not validate: ``errors``), with the problem's headers, so a 503 keeps its
+  Retry-After.  :data:`API_PROBLEMS` documents every status in the OpenAPI description;
 - a page that registered its own problem page (the explorer, whose htmx fragments must
   answer 200 to be swapped in; see app.routes.explore) gets that;
 - any other page: the problem's own page (the stale-link page, the player at the longest
@@ -19,7 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
 
 from app.rendering import render
 
@@ -40,16 +45,12 @@ class Problem(Exception):
     message: str
     links: Links = ()
     headers: Mapping[str, str] = field(default_factory=dict)
-    detail: Any = None
+    fields: Mapping[str, Any] = field(default_factory=dict)    # the problem's own, beside detail
     page_status: int | None = None
     page: tuple[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
-
-    @property
-    def json_detail(self) -> Any:
-        return self.message if self.detail is None else self.detail
 
     @property
     def shown_status(self) -> int:
@@ -73,13 +74,71 @@ def error_page(request: Request, problem: Problem) -> Response:
                   problem.shown_status, headers=dict(problem.headers))
 
 
+class ProblemDetails(BaseModel):
+    """What every 4xx and 5xx of the API answers (RFC 9457)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    step: int | None = None
+    enabled: list[str] | None = None
+    prefix: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+PROBLEM_JSON = "application/problem+json"
+_SAYS = {400: "a parameter is malformed or names nothing that exists", 404: "no such scenario, variant or path",
+         409: "the link was made for another version of the scenario", 414: "the query string is too long",
+         422: "a parameter fails validation, or the schedule stops replaying at a step",
+         503: "the explorer is busy or its workers were restarted (see Retry-After)"}
+API_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": says, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+    for code, says in _SAYS.items()}
+
+
+def problem_json(request: Request, status: int, title: str, detail: str, headers: Mapping[str, str] = {},
+                 **fields: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "instance": request.url.path, **fields}
+    return JSONResponse(body, status, headers=dict(headers), media_type=PROBLEM_JSON)
+
+
 async def respond(request: Request, problem: Exception) -> Response:
     """The exception handler for Problem."""
     assert isinstance(problem, Problem)
     if is_api(request):
-        return JSONResponse({"detail": problem.json_detail}, problem.status, headers=dict(problem.headers))
+        return problem_json(request, problem.status, problem.title, problem.message, problem.headers,
+                            **problem.fields)
     page: ProblemPage = getattr(request.state, "problem_page", error_page)
     return page(request, problem)
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def invalid_request(request: Request, e: Exception) -> Response:
+    """FastAPI's own 422 (a parameter its declaration rejects), as a problem with ``errors``."""
+    assert isinstance(e, RequestValidationError)
+    errors = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in e.errors()]
+    detail = "; ".join(f"{_where(err['loc'])}: {err['msg']}" for err in errors)
+    if is_api(request):
+        return problem_json(request, 422, "Invalid request", detail, errors=errors)
+    return error_page(request, Problem(422, "Invalid request", detail, (("All scenarios", "/"),)))
+
+
+async def http_error(request: Request, e: Exception) -> Response:
+    """Starlette's own errors (an unknown path, a method a route does not take)."""
+    assert isinstance(e, HTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(e.status_code, "Request refused")
+    detail = f"there is no {request.url.path}" if e.status_code == 404 else str(e.detail)
+    if is_api(request):
+        return problem_json(request, e.status_code, title, detail, e.headers or {})
+    return error_page(request, Problem(e.status_code, title, detail, (("All scenarios", "/"),),
+                                       headers=e.headers or {}))
 
 
 def problem_page(page: ProblemPage) -> Any:

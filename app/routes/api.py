@@ -1,7 +1,7 @@
 """The JSON API (OpenAPI at /docs): scenarios and replays, for graders and scripts.
 
 The scenario, variant and digest are checked by app.targets, as for the pages; a problem
-is JSON ``{"detail": ...}`` (app.problems).
+is an RFC 9457 problem (app.problems).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 import engine
 from app import targets, views
-from app.problems import Problem
+from app.problems import API_PROBLEMS, Problem
 from app.replays import MAX_RUN_CHARS, RunError, load_run
 from app.targets import Target, known_scenario
 from engine.errors import VariantError
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=API_PROBLEMS)
 
 
 def _summary(s: engine.Scenario) -> dict:
@@ -52,7 +52,7 @@ def bad_run(e: RunError) -> Problem:
     if e.step == 0:
         return Problem(400, "Bad schedule", f"bad schedule: {e}")
     return Problem(422, "The schedule does not replay", str(e),
-                   detail={"message": str(e), "step": e.step, "enabled": list(e.enabled),
+                   fields={"step": e.step, "enabled": list(e.enabled),
                            "prefix": engine.format_schedule(e.shown.schedule)})
 
 

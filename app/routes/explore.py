@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 import engine
 from app import links, targets, views
 from app.answers import check_sets_json, checks_json
-from app.problems import Problem, problem_page, sentence
+from app.problems import API_PROBLEMS, Problem, problem_page, sentence
 from app.rendering import is_fragment, render
 from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
@@ -97,11 +97,11 @@ def _computing(answers: dict[str, CheckSets | None]) -> Response:
                         202, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-COMPUTING = {202: {"description": "Still computing: which scenarios are ready, and Retry-After"}}
+COMPUTING = {**API_PROBLEMS, 202: {"description": "Still computing: which scenarios are ready, and Retry-After"}}
 
 
 # -- JSON ----------------------------------------------------------------------------------
-@router.get("/api/scenarios/{scenario_id}/explore", tags=["api"],
+@router.get("/api/scenarios/{scenario_id}/explore", tags=["api"], responses=API_PROBLEMS,
             summary="Search every schedule: the fewest-preemption counterexample, or a proof of safety")
 async def explore_api(request: Request,
                       search: Search = Depends(search_of(targets.EXPLORE_API, api=True))) -> Response:

@@ -62,8 +62,8 @@ def test_schedule_over_the_length_limit_is_422_naming_the_field(client):
 def test_unreplayable_schedule_names_the_step_and_the_threads_that_could_run(client):
     r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "C3"})
     assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert detail["step"] == 3 and detail["enabled"] == ["A", "K"] and detail["prefix"] == "C2"
+    body = r.json()
+    assert body["step"] == 3 and body["enabled"] == ["A", "K"] and body["prefix"] == "C2"
 
 
 def test_old_digest_is_409(client):

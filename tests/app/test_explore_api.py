@@ -133,7 +133,7 @@ def test_bad_requests_get_a_4xx_whose_message_names_the_problem(client, path, pa
 def test_an_over_long_goal_is_refused_before_any_search(client):
     r = client.get(EXPLORE, params={"goal": "x" * 257})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["query", "goal"]
+    assert r.json()["errors"][0]["loc"] == ["query", "goal"]
 
 
 def test_a_full_server_answers_503_with_retry_after(app, client):

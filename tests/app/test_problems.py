@@ -1,4 +1,4 @@
-"""A Problem is JSON for /api routes and a page for the rest, rendered at the edge."""
+"""A Problem is an RFC 9457 problem for /api routes and a page for the rest, rendered at the edge."""
 
 import warnings
 
@@ -25,7 +25,7 @@ def raising():
 
     @app.get("/api/detailed")
     def api_detailed():
-        raise Problem(422, "Bad", "bad", detail={"message": "bad", "step": 3})
+        raise Problem(422, "Bad", "bad", fields={"step": 3})
 
     @app.get("/page")
     def page():
@@ -38,14 +38,16 @@ def raising():
     return TestClient(app)
 
 
-def test_an_api_problem_is_json_detail_with_its_headers(raising):
+def test_an_api_problem_is_problem_json_with_its_headers(raising):
     r = raising.get("/api/thing")
-    assert (r.status_code, r.json(), r.headers["Retry-After"]) == (503, {"detail": "the server is busy"}, "5")
+    assert (r.status_code, r.headers["Retry-After"], r.headers["content-type"]) == (503, "5", "application/problem+json")
+    assert r.json() == {"type": "about:blank", "title": "Busy", "status": 503, "detail": "the server is busy",
+                        "instance": "/api/thing"}
 
 
-def test_an_api_problem_may_carry_a_structured_detail(raising):
+def test_an_api_problem_may_carry_fields_of_its_own(raising):
     r = raising.get("/api/detailed")
-    assert (r.status_code, r.json()) == (422, {"detail": {"message": "bad", "step": 3}})
+    assert (r.status_code, r.json()["detail"], r.json()["step"]) == (422, "bad", 3)
 
 
 def test_a_page_problem_is_the_error_page_with_the_ways_on(raising):
@@ -64,14 +66,41 @@ def test_a_page_problem_uses_its_page_status(raising):
 def test_the_app_answers_an_unknown_scenario_as_json_in_the_api_and_a_page_elsewhere(client):
     api = client.get("/api/scenarios/nope")
     page = client.get("/s/nope")
-    assert api.headers["content-type"] == "application/json" and "nope" in api.json()["detail"]
+    assert api.headers["content-type"] == "application/problem+json" and "nope" in api.json()["detail"]
     assert page.headers["content-type"].startswith("text/html") and page.template.name == "error.html"
 
 
-def test_the_replay_422_keeps_its_body(client):
+def test_the_replay_422_is_a_problem_with_the_step_the_threads_and_the_valid_prefix(client):
     r = client.get("/api/scenarios/realloc-file/replay", params={"v": "v1-pointer-check", "run": "C3"})
-    assert r.json() == {"detail": {"message": r.json()["detail"]["message"], "step": 3, "enabled": ["A", "K"],
-                                   "prefix": "C2"}}
+    body = r.json()
+    assert {k: body[k] for k in ("status", "title", "step", "enabled", "prefix")} == {
+        "status": 422, "title": "The schedule does not replay", "step": 3, "enabled": ["A", "K"], "prefix": "C2"}
+    assert body["detail"].startswith("step 3:") and body["instance"] == "/api/scenarios/realloc-file/replay"
+
+
+def test_a_parameter_fastapi_rejects_is_a_problem_naming_it(client):
+    r = client.get("/api/scenarios/realloc-file/replay")
+    body = r.json()
+    assert (r.status_code, r.headers["content-type"], body["title"]) == (422, "application/problem+json", "Invalid request")
+    assert body["detail"] == "query.v: Field required" and body["errors"][0]["loc"] == ["query", "v"]
+
+
+def test_an_unknown_api_path_and_a_too_long_query_are_problems_too(client):
+    r = client.get("/api/nothing-here")
+    assert (r.status_code, r.json()["detail"]) == (404, "there is no /api/nothing-here")
+    long = client.get("/api/scenarios", params={"x": "y" * 5000})
+    assert (long.status_code, long.headers["content-type"], long.json()["status"]) == (414, "application/problem+json", 414)
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.template.name == "error.html"
+
+
+def test_the_openapi_description_documents_every_error_status_as_problem_details(client):
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        responses = item["get"]["responses"]
+        for code in ("400", "404", "409", "414", "422", "503"):
+            assert "application/problem+json" in responses[code]["content"], (path, code)
+    assert "HTTPValidationError" not in str(spec) and "ProblemDetails" in spec["components"]["schemas"]
 
 
 def test_a_bad_schedule_page_is_the_player_at_the_longest_valid_prefix(client):
