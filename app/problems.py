@@ -127,7 +127,7 @@ async def invalid_request(request: Request, e: Exception) -> Response:
     detail = "; ".join(f"{_where(err['loc'])}: {err['msg']}" for err in errors)
     if is_api(request):
         return problem_json(request, 422, "Invalid request", detail, errors=errors)
-    return error_page(request, Problem(422, "Invalid request", detail, (("All scenarios", "/"),)))
+    return error_page(request, Problem(422, "Invalid request", detail))
 
 
 async def http_error(request: Request, e: Exception) -> Response:
@@ -137,8 +137,7 @@ async def http_error(request: Request, e: Exception) -> Response:
     detail = f"there is no {request.url.path}" if e.status_code == 404 else str(e.detail)
     if is_api(request):
         return problem_json(request, e.status_code, title, detail, e.headers or {})
-    return error_page(request, Problem(e.status_code, title, detail, (("All scenarios", "/"),),
-                                       headers=e.headers or {}))
+    return error_page(request, Problem(e.status_code, title, detail, headers=e.headers or {}))
 
 
 def problem_page(page: ProblemPage) -> Any:
