@@ -196,7 +196,7 @@ class Scenario:
     @property
     def paths(self) -> tuple[str, ...]:
         """The registry paths its threads run, sorted."""
-        return tuple(sorted({call.program for t in self.spec.threads for call in t.sequence}))
+        return _paths(self.spec)
 
     def initial(self, variant_id: str) -> State:
         return build_initial(self.spec, variant_id)
@@ -248,11 +248,15 @@ def catalog() -> dict[str, Scenario]:
     return load_dir(CATALOG)
 
 
+def _paths(spec: ScenarioSpec) -> tuple[str, ...]:
+    return tuple(sorted({call.program for t in spec.threads for call in t.sequence}))
+
+
 def _digest(raw: bytes, spec: ScenarioSpec) -> str:
     """The file and every program its threads can run under any variant, callees included."""
     h = hashlib.blake2b(raw, digest_size=5)
     seen: set[tuple[str, str]] = set()
-    for path in sorted({call.program for t in spec.threads for call in t.sequence}):   # Scenario.paths
+    for path in _paths(spec):
         for v in every_variant():
             for p in v.program(path).closure() + EXIT_MM.closure():
                 if p.key not in seen:
