@@ -4,7 +4,7 @@
     mmlock show SCENARIO [--variant V] [--schedule S] [--json]
     mmlock check FILE...
     mmlock explore SCENARIO [--variant V] [--goal G] [--max-preemptions N] [--max-states N] [--json]
-    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--base-url URL]
+    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--base-url URL] [--workers N]
 
 SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
 v4.8's checks, 'v4.8[checks=vma-check,pmd-recheck]' (quoted for the shell).  Bad input exits 2 with one sentence
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import sys
@@ -106,6 +107,7 @@ def _parser() -> _Root:
     p.add_argument("--scenarios", type=Path, default=None, help="a folder of extra scenario files")
     p.add_argument("--no-catalog", action="store_true", help="serve only the files in --scenarios")
     p.add_argument("--base-url", default="", help="the public address, for share links (http://host[:port][/path])")
+    p.add_argument("--workers", type=int, default=1, help="server processes (each with its own search workers)")
     p.set_defaults(run=cmd_serve)
     return root
 
@@ -219,19 +221,24 @@ def cmd_explore(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app
+    from app.main import Settings
     if args.scenarios is not None and not args.scenarios.is_dir():
         raise UsageError(f"--scenarios {args.scenarios}: not a folder")
     if args.no_catalog and args.scenarios is None:
         raise UsageError("--no-catalog needs --scenarios DIR: there would be nothing to serve")
     if args.base_url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s?#]*)?", args.base_url):
         raise UsageError(f"--base-url {args.base_url!r}: write http://host[:port][/path] or https://…")
-    from app.store import default_dir
-    app = create_app(args.scenarios, builtin=not args.no_catalog, warm_checks=True, base_url=args.base_url,
-                     store=default_dir())
+    if not 1 <= args.workers <= 16:
+        raise UsageError(f"--workers {args.workers}: from 1 to 16 server processes")
+    settings = Settings(str(args.scenarios or ""), args.no_catalog, args.base_url)
+    app = settings.app()                 # loads every scenario: a bad file stops us here, with its sentence
     if not app.state.scenarios:
         raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
-    uvicorn.run(app, host=args.host, port=args.port)
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port)
+    else:
+        os.environ.update(settings.environment())
+        uvicorn.run("app.main:from_environment", factory=True, workers=args.workers, host=args.host, port=args.port)
     return 0
 
 

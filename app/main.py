@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,6 +21,8 @@ from app.problems import PROBLEM_JSON, Problem, ProblemDetails, http_error, inva
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.search import Searches
+from app.store import default_dir
+from app.workers import watch_parent
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_QUERY = 4096
@@ -126,3 +130,30 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard)
     return app
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``mmlock serve`` was asked for, in a form that crosses into server processes
+    (``--workers N`` starts each from the environment)."""
+
+    scenarios: str = ""
+    no_catalog: bool = False
+    base_url: str = ""
+
+    def app(self) -> FastAPI:
+        return create_app(Path(self.scenarios) if self.scenarios else None, builtin=not self.no_catalog,
+                          warm_checks=True, base_url=self.base_url, store=default_dir())
+
+    def environment(self) -> dict[str, str]:
+        return {"MMLOCK_SCENARIOS": self.scenarios, "MMLOCK_NO_CATALOG": "1" if self.no_catalog else "",
+                "MMLOCK_BASE_URL": self.base_url}
+
+
+def from_environment() -> FastAPI:
+    """The app of one server process under ``mmlock serve --workers N``; it exits with the
+    process that started it, as the search workers do."""
+    watch_parent(os.getppid())
+    env = os.environ
+    return Settings(env.get("MMLOCK_SCENARIOS", ""), env.get("MMLOCK_NO_CATALOG") == "1",
+                    env.get("MMLOCK_BASE_URL", "")).app()

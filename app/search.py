@@ -289,6 +289,9 @@ class Searches:
         self.store.put(scenario, DEFAULT_MAX_STATES, job.result())
 
     def warm(self, scenarios: dict[str, engine.Scenario]) -> None:
-        """Start every scenario's check sets, so the why-checks pages are ready when asked."""
+        """Start every scenario's check sets, so the why-checks pages are ready when asked;
+        of several server processes sharing a store, one does it and the others read its files."""
+        if not self.store.claim_warming():
+            return
         for s in scenarios.values():
             self.check_sets(s)

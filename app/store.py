@@ -11,12 +11,14 @@ are pickles the server wrote itself, in a folder only the user writes.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pickle
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 import engine
 from engine.checks import CheckSets
@@ -45,6 +47,26 @@ class Store:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._claim: IO[bytes] | None = None
+
+    def claim_warming(self) -> bool:
+        """Whether this process is the one to compute every scenario's answers at startup:
+        of the server processes sharing the folder, the first to ask holds the claim for its
+        life (``mmlock serve --workers N`` starts N at once); without a folder, always."""
+        if self.folder is None or self._claim is not None:
+            return True
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            claim = open(self.folder / "warming.lock", "ab")
+        except OSError:
+            return True
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            claim.close()
+            return False
+        self._claim = claim
+        return True
 
     def _path(self, scenario: engine.Scenario, max_states: int) -> Path | None:
         if self.folder is None:

@@ -25,14 +25,15 @@ def _exit_with(parent: int) -> None:
             os._exit(0)
 
 
-def _watch_parent(parent: int) -> None:
-    """Run in each worker as the pool's initializer."""
+def watch_parent(parent: int) -> None:
+    """Exit this process once ``parent`` is no longer its parent (the pool's initializer in
+    each worker; each server process of ``mmlock serve --workers N`` calls it too)."""
     threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                               initializer=_watch_parent, initargs=(os.getpid(),))
+                               initializer=watch_parent, initargs=(os.getpid(),))
 
 
 def pids(pool: ProcessPoolExecutor) -> list[int]:

@@ -38,12 +38,13 @@ HX = {"HX-Request": "true", "HX-Target": "stage"}
 GOALS = ("any", "null-deref", "use-after-free", "bug-on", "SCAN_PMD_NULL", "SCAN_FAIL")
 
 
-def _serve(cache: str) -> tuple[subprocess.Popen, str]:
+def _serve(cache: str, processes: int) -> tuple[subprocess.Popen, str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("mmlock")), "serve", "--port", str(port)],
+    server = subprocess.Popen([str(Path(sys.executable).with_name("mmlock")), "serve", "--port", str(port),
+                               "--workers", str(processes)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "MMLOCK_CACHE_DIR": cache})
     base = f"http://127.0.0.1:{port}"
@@ -68,9 +69,31 @@ def _checks_ready(base: str, seconds: float = 180.0) -> bool:
 
 
 def _rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-    return kib / 1024
+    """The server's resident memory: the process and every process under it."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(entry) == pid or _is_under(int(entry), pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
+def _is_under(child: int, pid: int) -> bool:
+    while child > 1:
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                child = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return False
+        if child == pid:
+            return True
+    return False
 
 
 async def _student(client: httpx.AsyncClient, urls: list[str], think: float, times: list[float],
@@ -128,10 +151,15 @@ async def _class(base: str, students: int, think: float, explorations: bool) -> 
 
 
 def main() -> None:
+    for processes in (1, 2):
+        _measure(processes)
+
+
+def _measure(processes: int) -> None:
     print(f"classroom  machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, "
-          f"{platform.machine()}; server: mmlock serve, one process")
+          f"{platform.machine()}; server: mmlock serve --workers {processes}")
     with tempfile.TemporaryDirectory() as cache:
-        server, base = _serve(cache)
+        server, base = _serve(cache, processes)
         try:
             ready = _checks_ready(base)
             before = _rss_mib(server.pid)
@@ -145,7 +173,7 @@ def main() -> None:
                 print(f"{students:>8} {think:>6.1f} {'yes' if explorations else 'no':>7} {r['p50'] * 1000:>8.1f} "
                       f"{r['p95'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f} {r['max'] * 1000:>8.1f} "
                       f"{r['errors']:>6} {r['rps']:>7.1f} {r['searches']:>8}")
-            print(f"server RSS {before:.0f} MiB before, {_rss_mib(server.pid):.0f} MiB after")
+            print(f"server RSS (with its search workers) {before:.0f} MiB before, {_rss_mib(server.pid):.0f} MiB after")
         finally:
             server.terminate()
             try:

@@ -73,3 +73,10 @@ def test_the_folder_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("MMLOCK_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_dir() == tmp_path / "xdg" / "mmlock"
+
+
+def test_of_two_processes_sharing_a_folder_one_warms(tmp_path):
+    first, second = Store(tmp_path), Store(tmp_path)
+    assert first.claim_warming() and first.claim_warming()
+    assert not second.claim_warming()
+    assert Store(None).claim_warming()

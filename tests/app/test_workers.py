@@ -110,13 +110,13 @@ def test_a_stopped_worker_never_hangs_a_request(slow):
         searches.close()
 
 
-def _serve(cache: Path) -> tuple[subprocess.Popen, str]:
+def _serve(cache: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
     mmlock = Path(sys.executable).with_name("mmlock")
-    server = subprocess.Popen([str(mmlock), "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+    server = subprocess.Popen([str(mmlock), "serve", "--port", str(port), *extra], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env={**os.environ, "MMLOCK_CACHE_DIR": str(cache)})
     base = f"http://127.0.0.1:{port}"
     assert _wait_until(lambda: _answers(base + "/healthz"), 20.0), "the server did not start"
@@ -129,6 +129,15 @@ def _answers(url: str) -> bool:
             return r.status == 200
     except OSError:
         return False
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
 
 
 def _children(pid: int) -> list[int]:
@@ -146,12 +155,14 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["shutdown", "killed"])
-def test_no_worker_outlives_the_server(how, tmp_path):
-    server, base = _serve(tmp_path)
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "two-processes"])
+def test_no_worker_outlives_the_server(how, processes, tmp_path):
+    server, base = _serve(tmp_path, "--workers", str(processes))
     try:
         assert _answers(base + "/api/scenarios/exit/explore?v=v4.8")      # explorer workers start
-        assert _wait_until(lambda: len(_children(server.pid)) >= 3, 20.0)   # and the checks worker
-        workers = _children(server.pid)
+        # explorer and checks workers, under each server process when there are several
+        assert _wait_until(lambda: len(_descendants(server.pid)) >= (3 if processes == 1 else 5), 30.0)
+        workers = _descendants(server.pid)
         server.send_signal(how)
         server.wait(timeout=20)
         assert _wait_until(lambda: not any(_alive(p) for p in workers), 5.0), \
