@@ -52,6 +52,11 @@ def checks_href(scenario: Scenario | None = None) -> str:
     return f"/s/{scenario.id}/checks" if scenario is not None else "/checks"
 
 
+def with_checks_href(scenario: Scenario) -> str:
+    """The form that opens the player on any set of checks (``?c=vma-check&c=...``)."""
+    return f"/s/{scenario.id}/with-checks"
+
+
 def checks_api_href(scenario: Scenario | None = None) -> str:
     return f"/api/scenarios/{scenario.id}/checks" if scenario is not None else "/api/checks"
 

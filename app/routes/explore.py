@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import engine
 from app import links, targets, views
@@ -25,7 +25,8 @@ from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
 from engine.checks import CheckSets
-from engine.errors import GoalError
+from engine.errors import GoalError, VariantError
+from engine.programs.khugepaged import ALL_CHECKS
 from engine.explore import check_goal, parse_goal
 
 router = APIRouter()
@@ -164,3 +165,14 @@ def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_sc
     page = views.checks_page({s.id: s}, _answers(request, {s.id: s}), links.checks_href(s), links.checks_api_href(s))
     return render(request, "checks_scenario.html", {"title": f"Why each check is needed: {s.spec.title}",
                                                     "page": page, "row": page.rows[0]})
+
+
+@router.get("/s/{scenario_id}/with-checks", include_in_schema=False)
+def with_checks(s: engine.Scenario = Depends(known_scenario),
+                c: list[str] = Query([], max_length=len(ALL_CHECKS))) -> Response:
+    """The checks page's form: the ticked checks, as the player on ``v4.8[checks=...]``."""
+    try:
+        variant = engine.variants.with_checks(c)
+    except VariantError as e:
+        raise Problem(400, "Unknown check", str(e), (("Back to the checks", links.checks_href(s)),)) from None
+    return RedirectResponse(links.player_href(s, variant.id, ()), status_code=303)

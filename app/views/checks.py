@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app import links
 from app.links import player_href, run_href
 from app.views.catalog import ScenarioCard, scenario_card
 from engine import Scenario
@@ -87,6 +88,7 @@ class ScenarioChecks:
     breaks: tuple[BreakRow, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     complete: bool = True
+    try_href: str = ""          # the form that opens the player on any set of checks
 
     @property
     def minimal_ids(self) -> tuple[tuple[str, ...], ...]:
@@ -112,7 +114,7 @@ def scenario_checks(scenario: Scenario, sets: CheckSets | None) -> ScenarioCheck
         tuple(Role(CHECKS[c], sets.role(c), alternatives(c), outcome(scenario, sets.of(set(ALL_CHECKS) - {c})))
               for c in ALL_CHECKS),
         tuple(BreakRow(outcome(scenario, b.safe), CHECKS[b.added], outcome(scenario, b.unsafe)) for b in sets.breaks),
-        tuple(outcome(scenario, r) for r in sets.results), sets.is_complete)
+        tuple(outcome(scenario, r) for r in sets.results), sets.is_complete, links.with_checks_href(scenario))
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,17 @@ def test_an_unknown_check_is_refused_with_a_sentence_naming_it(quick, path, para
     r = quick.get(path, params=params)
     assert r.status_code == status
     assert "unknown check 'exit'; the checks are exit-test, vma-null" in html.unescape(r.text)
+
+
+def test_the_scenario_page_form_opens_the_player_on_the_ticked_checks(quick):
+    ready(quick, "/api/scenarios/realloc-file/checks")
+    page = quick.get("/s/realloc-file/checks")
+    assert 'action="/s/realloc-file/with-checks"' in page.text and page.text.count('name="c"') == 5
+    r = quick.get("/s/realloc-file/with-checks", params=[("c", "pmd-recheck"), ("c", "exit-test")],
+                  follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/s/realloc-file?v=v4.8%5Bchecks%3Dexit-test%2Cpmd-recheck%5D")
+    none = quick.get("/s/realloc-file/with-checks", follow_redirects=False)
+    assert none.headers["location"].startswith("/s/realloc-file?v=v4.8%5Bchecks%3D%5D")
+    bad = quick.get("/s/realloc-file/with-checks", params={"c": "exit"})
+    assert bad.status_code == 400 and "Unknown check 'exit'; the checks are exit-test" in html.unescape(bad.text)
