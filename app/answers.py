@@ -11,8 +11,8 @@ from typing import Any
 import engine
 from app.links import run_href
 from engine import Scenario
-from engine.checks import CheckSets, Counterexample, SetResult, ids_of, safe_everywhere
-from engine.programs.khugepaged import ALL_CHECKS, CHECKS
+from engine.checks import CheckSets, Counterexample, SetResult, safe_everywhere
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS, ids_of
 from engine.explore import Exploration
 
 

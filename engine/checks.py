@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore, reachable_violations
-from engine.programs.khugepaged import ALL_CHECKS, CHECKS
+from engine.programs.khugepaged import ALL_CHECKS, ids_of, names
 from engine.scenario import Scenario
 from engine.schedule import RunRef, format_schedule
 from engine.variants import BASELINE, CHECK_SETS, with_checks
@@ -100,12 +100,6 @@ class SetResult:
         return ids_of(self.checks)
 
 
-def ids_of(checks: Iterable[str]) -> tuple[str, ...]:
-    """Checks in ALL_CHECKS order, the order a link writes them."""
-    wanted = set(checks)
-    return tuple(c for c in ALL_CHECKS if c in wanted)
-
-
 def set_result(scenario: Scenario, checks: frozenset[str], *, max_states: int = DEFAULT_MAX_STATES,
                out_of_time: Callable[[], bool] = _never) -> SetResult:
     """One search for any violation under ``v4.8[checks=checks]``."""
@@ -125,12 +119,6 @@ def set_result(scenario: Scenario, checks: frozenset[str], *, max_states: int = 
 def _sorted(sets: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
     order = {s: n for n, s in enumerate(CHECK_SETS)}
     return tuple(sorted(sets, key=order.__getitem__))
-
-
-def names(checks: Iterable[str], joiner: str = "and") -> str:
-    """Prose for some checks: "hugepage_vma_check and the pmd recheck"."""
-    said = [CHECKS[c].name for c in ALL_CHECKS if c in set(checks)]
-    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} {joiner} {said[-1]}"
 
 
 def together(checks: frozenset[str]) -> str:

@@ -23,7 +23,7 @@ from engine.errors import VariantError
 from engine.program import Program
 from engine.programs import PATHS
 from engine.programs import khugepaged as K
-from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, Code
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, Code, ids_of, names
 
 BASELINE = "v4.8"
 
@@ -40,7 +40,7 @@ class Variant:
     @property
     def removed(self) -> tuple[Check, ...]:
         """The checks of v4.8 this variant does not make, in ALL_CHECKS order."""
-        return () if self.checks is None else tuple(CHECKS[c] for c in ALL_CHECKS if c not in self.checks)
+        return () if self.checks is None else tuple(CHECKS[c] for c in ids_of(set(ALL_CHECKS) - self.checks))
 
     @property
     def is_ablation(self) -> bool:
@@ -135,18 +135,13 @@ CHECK_SETS: tuple[frozenset[str], ...] = tuple(
 """Every subset of the five checks, smallest first."""
 
 
-def _names(ids: tuple[str, ...]) -> str:
-    names = [CHECKS[c].name for c in ids]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 @functools.cache
 def _subset(kept: tuple[str, ...]) -> Variant:
     vid = f"{BASELINE}[checks={','.join(kept)}]"
-    gone = tuple(c for c in ALL_CHECKS if c not in kept)
-    title = f"v4.8 without {_names(gone)}" if kept else "v4.8 without any of the five checks"
-    summary = (f"v4.8 with {_names(gone)} removed at every call site; it keeps "
-               f"{_names(kept) if kept else 'none of them'}.")
+    gone = ids_of(set(ALL_CHECKS) - set(kept))
+    title = f"v4.8 without {names(gone)}" if kept else "v4.8 without any of the five checks"
+    summary = (f"v4.8 with {names(gone)} removed at every call site; it keeps "
+               f"{names(kept) if kept else 'none of them'}.")
     return _variant(vid, title, summary, Code(vid, checks=frozenset(kept)))
 
 
@@ -157,7 +152,7 @@ def with_checks(checks: Iterable[str]) -> Variant:
     unknown = sorted(kept - set(ALL_CHECKS))
     if unknown:
         raise VariantError(f"unknown check {unknown[0]!r}; the checks are {', '.join(ALL_CHECKS)}")
-    return _NAMED_SETS.get(kept) or _subset(tuple(c for c in ALL_CHECKS if c in kept))
+    return _NAMED_SETS.get(kept) or _subset(ids_of(kept))
 
 
 def every_variant() -> tuple[Variant, ...]:

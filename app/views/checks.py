@@ -12,8 +12,8 @@ from app import links
 from app.links import player_href, run_href
 from app.views.catalog import ScenarioCard, scenario_card
 from engine import Scenario
-from engine.checks import CheckSets, SetResult, ids_of, names, safe_everywhere, together
-from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check
+from engine.checks import CheckSets, SetResult, safe_everywhere, together
+from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, ids_of, names
 
 
 @dataclass(frozen=True)

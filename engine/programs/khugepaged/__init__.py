@@ -7,14 +7,14 @@ module's docstring lists its departures from the kernel (docs/model.md#collapse-
 """
 
 from engine.programs.khugepaged.code import (ALL_CHECKS, CHECK_EXIT, CHECK_PMD, CHECK_RANGE, CHECK_VMA,
-                                             CHECK_VMA_NULL, CHECKS, Check, Code)
+                                             CHECK_VMA_NULL, CHECKS, Check, Code, ids_of, names)
 from engine.kernel.locks import MMAP_SEM
 from engine.kernel.rwsem import READ
 from engine.program import Path, Program, Start, Value
 from engine.programs.khugepaged.collapse import collapse
 
 __all__ = ["ALL_CHECKS", "CHECKS", "CHECK_EXIT", "CHECK_PMD", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Check",
-           "Code", "PATHS", "collapse"]
+           "Code", "PATHS", "collapse", "ids_of", "names"]
 
 
 def _setup(args: dict[str, Value], start: Start, tid: str, program: Program) -> dict[str, Value]:

@@ -9,6 +9,7 @@ programs, line by line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine import fixes
@@ -31,6 +32,18 @@ class Check:
     id: str
     code: str
     name: str
+
+
+def ids_of(checks: Iterable[str]) -> tuple[str, ...]:
+    """Checks in ALL_CHECKS order, the order a link writes them."""
+    wanted = set(checks)
+    return tuple(c for c in ALL_CHECKS if c in wanted)
+
+
+def names(checks: Iterable[str]) -> str:
+    """Prose for some checks, in order: "hugepage_vma_check and the pmd recheck"."""
+    said = [CHECKS[c].name for c in ids_of(checks)]
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
 
 
 CHECKS: dict[str, Check] = {c.id: c for c in (
