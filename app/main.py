@@ -17,7 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
-from app.problems import PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, respond
+from app.problems import (PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, problem_body,
+                          respond)
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.search import Searches
@@ -54,8 +55,7 @@ class Guard:
         if len(scope.get("query_string", b"")) > MAX_QUERY:
             detail = f"The query string is longer than {MAX_QUERY} characters."
             if scope["path"].startswith("/api/"):
-                body = json.dumps({"type": "about:blank", "title": "URI too long", "status": 414, "detail": detail,
-                                   "instance": scope["path"]}).encode()
+                body = json.dumps(problem_body(414, "URI too long", detail, scope["path"])).encode()
                 kind = PROBLEM_JSON.encode()
             else:
                 body, kind = detail.encode(), b"text/plain; charset=utf-8"

@@ -99,11 +99,16 @@ API_PROBLEMS: dict[int | str, dict[str, Any]] = {
     for code, says in _SAYS.items()}
 
 
+def problem_body(status: int, title: str, detail: str, instance: str, **fields: Any) -> dict[str, Any]:
+    """The RFC 9457 body: every API error, the Guard's 414 included, is written here."""
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance,
+            **fields}
+
+
 def problem_json(request: Request, status: int, title: str, detail: str, headers: Mapping[str, str] = {},
                  **fields: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, **fields}
-    return JSONResponse(body, status, headers=dict(headers), media_type=PROBLEM_JSON)
+    return JSONResponse(problem_body(status, title, detail, request.url.path, **fields), status,
+                        headers=dict(headers), media_type=PROBLEM_JSON)
 
 
 async def respond(request: Request, problem: Exception) -> Response:

@@ -26,12 +26,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import tempfile
 import threading
-import uuid
 import time
-from collections.abc import Callable
-from collections.abc import Awaitable
+import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -168,6 +168,7 @@ class Searches:
         for pool in pools:
             if pool is not None:
                 stop(pool)
+        shutil.rmtree(self._cancel_dir, ignore_errors=True)
 
     def try_acquire(self) -> None:
         """Take one of the ``max_in_flight`` search slots, or raise Busy."""
@@ -198,6 +199,7 @@ class Searches:
             raise Busy("the search workers were restarted; try again") from None
         future.add_done_callback(lambda _: (self.release(), cancel.unlink(missing_ok=True)))
         waiting = asyncio.wrap_future(future)
+        waiting.add_done_callback(lambda f: f.cancelled() or f.exception())   # read, if we stop waiting
         end = time.monotonic() + self.budget + GRACE_SECONDS
         while True:
             try:

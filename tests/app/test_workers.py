@@ -170,3 +170,11 @@ def test_no_worker_outlives_the_server(how, processes, tmp_path):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_closing_the_search_service_leaves_no_cancel_folder():
+    searches = Searches()
+    folder = searches._cancel_dir
+    assert folder.is_dir()
+    searches.close()
+    assert not folder.exists()
