@@ -35,17 +35,18 @@ def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | lis
 
 def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:
     """A player link that keeps a schedule as typed (it may not replay on this variant)."""
-    return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.digest)
+    return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.link_digest(variant_id))
 
 
 def run_to_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...], mode: str, tid: str = "") -> str:
     """A link the server answers with the longer run (see app.replays.run_to)."""
-    return f"/s/{scenario.id}/run?" + _query(v=variant_id, run=engine.format_schedule(tids), h=scenario.digest,
+    return f"/s/{scenario.id}/run?" + _query(v=variant_id, run=engine.format_schedule(tids), h=scenario.link_digest(variant_id),
                                              to=mode, t=tid)
 
 
 def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> str:
-    return f"/s/{scenario.id}/compare?" + _query(a=a, b=b, run=engine.format_schedule(tids), h=scenario.digest)
+    return f"/s/{scenario.id}/compare?" + _query(a=a, b=b, run=engine.format_schedule(tids),
+                                                 h=scenario.link_digest(a, b))
 
 
 def checks_href(scenario: Scenario | None = None) -> str:

@@ -57,14 +57,15 @@ def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:
                       page_status=404) from None
 
 
-def check_digest(scenario: Scenario, h: str | None, current_href: str) -> None:
-    """A link made for another version of the scenario is stale; "" or None is no digest."""
-    if h and h != scenario.digest:
+def check_digest(scenario: Scenario, h: str | None, variant_ids: tuple[str, ...], current_href: str) -> None:
+    """A link made for another version of the scenario or of its variants' code is stale;
+    "" or None is no digest."""
+    current = scenario.link_digest(*variant_ids)
+    if h and h != current:
         raise Problem(409, "Old link",
-                      f"the link was made for version {h} of {scenario.id}; the current version is "
-                      f"{scenario.digest}",
+                      f"the link was made for version {h} of {scenario.id}; the current version is {current}",
                       (("Open it on the current version", current_href),),
-                      page=("stale.html", {"scenario": scenario_card(scenario), "old": h,
+                      page=("stale.html", {"scenario": scenario_card(scenario, *variant_ids), "old": h,
                                            "current_href": current_href}))
 
 
@@ -72,7 +73,7 @@ def check_target(scenario: Scenario, variant_id: str, h: str | None, run: str = 
     """The whole rule; ``run`` (the schedule as typed) only goes into the links it offers."""
     run = run[:MAX_RUN_CHARS]
     variant_id = check_variant(scenario, variant_id, run)
-    check_digest(scenario, h, links.raw_player_href(scenario, variant_id, run))
+    check_digest(scenario, h, (variant_id,), links.raw_player_href(scenario, variant_id, run))
     return Target(scenario, variant_id)
 
 
@@ -104,7 +105,7 @@ def pair(request: Request, scenario: Scenario = Depends(known_scenario), a: str 
          b: str = "v4.8", h: str | None = None) -> Pair:
     run = request.query_params.get("run", "")[:MAX_RUN_CHARS]
     a, b = (check_variant(scenario, vid, run) for vid in (a, b))
-    check_digest(scenario, h, links.compare_href(scenario, a, b, ()))
+    check_digest(scenario, h, (a, b), links.compare_href(scenario, a, b, ()))
     return Pair(scenario, a, b)
 
 

@@ -93,11 +93,13 @@ class ScenarioCard:
     explore_cancel_href: str
 
 
-def scenario_card(scenario: Scenario) -> ScenarioCard:
+def scenario_card(scenario: Scenario, *variant_ids: str) -> ScenarioCard:
+    """The scenario's card; its digest is the one links to ``variant_ids`` carry, if given."""
     spec = scenario.spec
     return ScenarioCard(
         spec.id, spec.title, spec.question, spec.kernel, spec.case, links.case_href(spec.case), spec.seed,
-        spec.note.strip(), [assumption(a) for a in spec.assumptions], scenario.digest, spec.version,
+        spec.note.strip(), [assumption(a) for a in spec.assumptions],
+        scenario.link_digest(*variant_ids) if variant_ids else scenario.digest, spec.version,
         [f"{t.id}: {t.name} ({', then '.join(call.program for call in t.sequence)})"
          for t in sorted(spec.threads, key=lambda t: t.id)],
         player_href(scenario, engine.VARIANT_IDS[0], ()), variant_choices(scenario, None, ()),

@@ -58,7 +58,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
     slab, freelist = slab_rows(state, prev)
     tables, orphans = page_tables(state)
     return Player(
-        scenario=scenario_card(scenario), variant=current, variants=variants,
+        scenario=scenario_card(scenario, variant_id), variant=current, variants=variants,
         schedule=engine.format_schedule(tids), steps=len(tids), href=player_href(scenario, variant_id, tids),
         back_href=player_href(scenario, variant_id, tids[:-1]) if tids else "",
         restart_href=player_href(scenario, variant_id, ()),

@@ -28,7 +28,8 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def digest():
-    return engine.catalog()[SCENARIO].digest
+    """What a link to the scenario under V1 carries."""
+    return engine.catalog()[SCENARIO].link_digest(V1)
 
 
 HX = {"HX-Request": "true"}

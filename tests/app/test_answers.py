@@ -25,7 +25,7 @@ def test_a_set_carries_the_fewest_preemption_counterexample_as_a_player_link(set
     scenario = CATALOG["mremap-shrink"]
     assert (r.variant, r.status, example.key) == ("v4.8-no-address-range", "unsafe", "huge-pmd-outside-vma")
     assert (example.schedule, example.steps, example.preemptions) == ("AC2K3A8K40", 54, 0)
-    assert run_href(example.run) == f"/s/mremap-shrink?v=v4.8-no-address-range&run=AC2K3A8K40&h={scenario.digest}"
+    assert run_href(example.run) == f"/s/mremap-shrink?v=v4.8-no-address-range&run=AC2K3A8K40&h={scenario.link_digest('v4.8-no-address-range')}"
     assert "huge pmd" in example.message
 
 
@@ -56,8 +56,8 @@ def test_explain_a_counterexample_gives_the_schedule_its_report_a_link_to_it_and
     assert doc["shortest_steps"] <= doc["steps"]
     assert set(doc["violation"]) == {"kind", "object", "step", "thread", "message"}
     assert doc["violation"]["step"] == doc["steps"]
-    assert doc["link"] == f"/s/realloc-file?v=v1-pointer-check&run={doc['schedule']}&h={scenario.digest}"
-    assert doc["start_link"] == f"/s/realloc-file?v=v1-pointer-check&h={scenario.digest}"
+    assert doc["link"] == f"/s/realloc-file?v=v1-pointer-check&run={doc['schedule']}&h={scenario.link_digest('v1-pointer-check')}"
+    assert doc["start_link"] == f"/s/realloc-file?v=v1-pointer-check&h={scenario.link_digest('v1-pointer-check')}"
 
 
 def test_explain_a_proof_has_counts_and_no_schedule():

@@ -13,7 +13,8 @@ def test_list_scenarios_gives_ids_digests_and_expectations(client):
 
 def test_get_scenario_includes_the_spec(client, digest):
     data = client.get(f"/api/scenarios/{SCENARIO}").json()
-    assert data["digest"] == digest and data["spec"]["id"] == SCENARIO
+    assert data["link_digests"]["v1-pointer-check"] == digest and data["spec"]["id"] == SCENARIO
+    assert data["digest"] == engine.catalog()[SCENARIO].digest
 
 
 def test_replay_returns_the_show_json(client):

@@ -12,28 +12,28 @@ TIDS = tuple("CCKKKA")
 
 
 def test_run_href_writes_the_schedule_in_run_length_form_with_the_digest():
-    assert links.run_href(S.ref(V1, TIDS)) == f"/s/realloc-file?v={V1}&run=C2K3A&h={S.digest}"
+    assert links.run_href(S.ref(V1, TIDS)) == f"/s/realloc-file?v={V1}&run=C2K3A&h={S.link_digest(V1)}"
 
 
 def test_player_href_at_step_0_carries_no_run():
-    assert links.player_href(S, V1, ()) == f"/s/realloc-file?v={V1}&h={S.digest}"
+    assert links.player_href(S, V1, ()) == f"/s/realloc-file?v={V1}&h={S.link_digest(V1)}"
     assert links.player_href(S, V1, list(TIDS)) == links.run_href(S.ref(V1, TIDS))
 
 
 def test_raw_player_href_keeps_the_schedule_as_typed():
-    assert links.raw_player_href(S, "v4.8", "CCK0") == f"/s/realloc-file?v=v4.8&run=CCK0&h={S.digest}"
+    assert links.raw_player_href(S, "v4.8", "CCK0") == f"/s/realloc-file?v=v4.8&run=CCK0&h={S.link_digest('v4.8')}"
     assert "run=" not in links.raw_player_href(S, "v4.8", "")
 
 
 def test_run_to_href_names_the_mode_and_the_thread():
     assert links.run_to_href(S, V1, TIDS, "lock", "K") == (
-        f"/s/realloc-file/run?v={V1}&run=C2K3A&h={S.digest}&to=lock&t=K")
-    assert links.run_to_href(S, V1, (), "end") == f"/s/realloc-file/run?v={V1}&h={S.digest}&to=end"
+        f"/s/realloc-file/run?v={V1}&run=C2K3A&h={S.link_digest(V1)}&to=lock&t=K")
+    assert links.run_to_href(S, V1, (), "end") == f"/s/realloc-file/run?v={V1}&h={S.link_digest(V1)}&to=end"
 
 
 def test_compare_href_names_both_variants():
     assert links.compare_href(S, V1, "v4.8", TIDS) == (
-        f"/s/realloc-file/compare?a={V1}&b=v4.8&run=C2K3A&h={S.digest}")
+        f"/s/realloc-file/compare?a={V1}&b=v4.8&run=C2K3A&h={S.link_digest(V1, 'v4.8')}")
     assert "run=" not in links.compare_href(S, V1, "v4.8", ())
 
 
@@ -56,7 +56,7 @@ def test_replay_api_href_is_the_player_links_json_twin():
 
 
 def test_a_schedule_with_odd_characters_is_escaped():
-    assert links.raw_player_href(S, V1, "K&h=x") == f"/s/realloc-file?v={V1}&run=K%26h%3Dx&h={S.digest}"
+    assert links.raw_player_href(S, V1, "K&h=x") == f"/s/realloc-file?v={V1}&run=K%26h%3Dx&h={S.link_digest(V1)}"
 
 
 def test_guide_links_go_to_a_page_and_its_anchor():

@@ -33,6 +33,23 @@ def test_every_witness_replays_to_its_declared_violation(scenarios):
     assert count >= 20
 
 
+def test_the_catalog_declares_every_variant_of_every_scenario(scenarios):
+    for s in scenarios.values():
+        assert set(s.spec.expect) == set(engine.VARIANT_IDS), s.id
+
+
+def test_a_file_may_leave_variants_out_so_new_variants_never_break_it(tmp_path):
+    path = broken(tmp_path, '"v4.8-no-pmd-recheck" = {}\n', "")
+    assert "v4.8-no-pmd-recheck" not in engine.load(path).spec.expect
+
+
+def test_a_link_digest_covers_its_own_variants_only(scenarios):
+    s = scenarios["realloc-file"]
+    assert s.link_digest("v4.8") == s.link_digest("v4.8", "v4.8") != s.link_digest("v1-pointer-check")
+    assert s.link_digest("v1-pointer-check", "v4.8") == s.link_digest("v4.8", "v1-pointer-check")
+    assert s.ref("v4.8").digest == s.link_digest("v4.8") != s.digest
+
+
 def test_v48_is_declared_safe_everywhere(scenarios):
     assert all(s.spec.expect["v4.8"] == {} for s in scenarios.values())
 
@@ -76,11 +93,11 @@ def test_unknown_program_names_file_field_and_line(tmp_path):
 
 @pytest.mark.parametrize("old, new, message", [
     ("version = 1", "version = = 1", r"broken.toml: invalid TOML: .*line 3"),
-    ('"v4.8-no-pmd-recheck" = {}\n', "", "missing.*v4.8-no-pmd-recheck"),
+    ('"v4.8-no-pmd-recheck" = {}\n', '"v4.9" = {}\n', "unknown variants.*v4.9"),
     ('id = "A"', 'id = "AA"', "threads.1.id.*one letter"),
     ("quarantine = false", "quarantine = false\nquarantin = true", "options.quarantin"),
     ('io = "C"', 'io = "B"', "broken.toml: thread C completes a swap-in read, but no swap pte names it"),
-], ids=["bad-toml-names-the-line", "missing-variant-is-named", "thread-id-must-be-one-letter",
+], ids=["bad-toml-names-the-line", "unknown-variant-is-named", "thread-id-must-be-one-letter",
         "unknown-field-is-rejected", "io-thread-without-its-page"])
 def test_malformed_scenario_error_names_what_is_wrong(tmp_path, old, new, message):
     with pytest.raises(ScenarioError, match=message):
