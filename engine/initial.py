@@ -111,7 +111,7 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
     var = get_variant(variant_id)
     opts = spec.options
     config = Config(kernel=spec.kernel, thp=opts.thp, quarantine=opts.quarantine,
-                    max_ptes_none=opts.max_ptes_none, fault_huge=opts.fault_huge)
+                    max_ptes_none=opts.max_ptes_none, fault_huge=opts.fault_huge_succeeds)
     space = _vmas(spec)
     for t in spec.tables:
         space.add_table(t)

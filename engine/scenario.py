@@ -140,9 +140,14 @@ class ThreadSpec(_Strict):
 class OptionsSpec(_Strict):
     thp: Literal["always", "madvise"] = "always"
     quarantine: bool = False
-    fault_huge: bool = True
+    fault_huge: Literal["succeeds", "fails"] | bool = Field(
+        "succeeds", description='the huge page allocation at fault time: "succeeds" or "fails" (true or false too)')
     max_ptes_none: int = Field(511, ge=0, le=511)
     free_objects: int = Field(2, ge=0, le=16)
+
+    @property
+    def fault_huge_succeeds(self) -> bool:
+        return self.fault_huge in (True, "succeeds")
 
 
 class ScenarioSpec(_Strict):

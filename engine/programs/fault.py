@@ -16,7 +16,7 @@ back to ptes.  At the pte level:
 Departures: anon_vma_prepare and the pte update are each one step (page_table_lock and the
 pte lock are taken and dropped inside); no fault retry; the zero page and page-cache pages
 are pages of their own in the model, holding what the thread reads; a scenario option
-(``fault_huge = false``) makes every huge allocation fail, the huge zero page's included.
+(``fault_huge = "fails"``) makes every huge allocation fail, the huge zero page's included.
 """
 
 from __future__ import annotations
