@@ -16,10 +16,13 @@ from engine.programs.khugepaged import ALL_CHECKS, CHECKS, ids_of
 from engine.explore import Exploration
 
 
-def explore_json(exploration: Exploration, scenario: Scenario, variant_id: str, seconds: float) -> dict[str, Any]:
+def explore_json(exploration: Exploration, scenario: Scenario, variant_id: str, seconds: float,
+                 prefix: tuple[str, ...] = ()) -> dict[str, Any]:
     """One search's answer.  ``seconds`` is measured by the caller (the engine has no clock).
     ``link`` opens the counterexample at its last step, where the report is; ``start_link``
-    opens the same scenario and variant at step 0, to step through ``schedule``."""
+    opens the same scenario and variant at step 0, to step through ``schedule``.  A search
+    from a state (``prefix``) names it in ``from`` and links it as ``from_link``; its
+    ``schedule`` still runs from step 0 and begins with the prefix."""
     found = exploration.violation if exploration.is_found else None
     schedule = engine.format_schedule(exploration.schedule) if exploration.is_found else None
     return {
@@ -40,6 +43,9 @@ def explore_json(exploration: Exploration, scenario: Scenario, variant_id: str, 
             "thread": found.thread, "message": found.message},
         "link": None if schedule is None else run_href(scenario.ref(variant_id, exploration.schedule)),
         "start_link": None if schedule is None else run_href(scenario.ref(variant_id)),
+        "from": engine.format_schedule(prefix) if prefix else None,
+        "from_steps": len(prefix),
+        "from_link": run_href(scenario.ref(variant_id, prefix)) if prefix else None,
     }
 
 

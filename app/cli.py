@@ -98,6 +98,8 @@ def _parser() -> _Root:
     p.add_argument("--max-preemptions", type=int, default=None)
     p.add_argument("--max-states", type=int, default=200_000)
     p.add_argument("--seconds", type=float, default=30.0, help="time budget (default 30)")
+    p.add_argument("--from", dest="start", default="", metavar="SCHEDULE",
+                   help="search from the state this schedule reaches; answers still run from step 0")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_explore)
 
@@ -191,7 +193,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from app.answers import explore_json
-    from engine.explore import EngineModel, check_goal, explore, parse_goal
+    from engine.explore import check_goal, explore_from, parse_goal
     scenario = resolve(args.scenario)
     goal = parse_goal(args.goal)
     check_goal(goal, scenario.initial(args.variant), f"{scenario.id} under {args.variant}")
@@ -199,13 +201,19 @@ def cmd_explore(args: argparse.Namespace) -> int:
         raise UsageError("--max-states must be at least 1 and --max-preemptions at least 0")
     start = time.monotonic()
     deadline = start + args.seconds
-    result = explore(EngineModel(scenario.initial(args.variant)), goal, max_states=args.max_states,
-                     max_preemptions=args.max_preemptions, out_of_time=lambda: time.monotonic() > deadline)
-    answer = explore_json(result, scenario, args.variant, time.monotonic() - start)
+    try:
+        prefix = engine.parse_schedule(args.start)
+        engine.replay(scenario.initial(args.variant), prefix)
+    except engine.ScheduleError as e:
+        raise UsageError(f"--from {args.start}: {e}") from None
+    result = explore_from(scenario.initial(args.variant), prefix, goal, max_states=args.max_states,
+                          max_preemptions=args.max_preemptions, out_of_time=lambda: time.monotonic() > deadline)
+    answer = explore_json(result, scenario, args.variant, time.monotonic() - start, prefix)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
-    print(f"{scenario.id} under {args.variant}, goal {goal}: {answer['verdict']}")
+    where = f", from step {len(prefix)} ({answer['from']})" if prefix else ""
+    print(f"{scenario.id} under {args.variant}, goal {goal}{where}: {answer['verdict']}")
     print(f"  {answer['states']} states, {answer['transitions']} transitions, {answer['seconds']:.3f} s")
     if answer["schedule"]:
         v = answer["violation"]

@@ -44,7 +44,7 @@ from app.lru import Lru
 from app.store import Store
 from app.workers import new_pool, stop
 from engine.checks import CheckSets, check_sets
-from engine.explore import DEFAULT_MAX_STATES, EngineModel, Goal, explore
+from engine.explore import DEFAULT_MAX_STATES, Goal, explore_from
 
 MAX_STATES_LIMIT = 1_000_000
 MAX_PREEMPTIONS_LIMIT = 64
@@ -105,16 +105,17 @@ class Search:
     variant: str
     goal: Goal
     bounds: Bounds
+    prefix: tuple[str, ...] = ()      # search from the state this schedule reaches
 
     @property
-    def key(self) -> tuple[str, str, str, Goal, Bounds]:
-        return ("explore", self.scenario.digest, self.variant, self.goal, self.bounds)
+    def key(self) -> tuple[str, str, str, Goal, Bounds, tuple[str, ...]]:
+        return ("explore", self.scenario.digest, self.variant, self.goal, self.bounds, self.prefix)
 
     @property
-    def complete_key(self) -> tuple[str, str, str, Goal, int | None]:
+    def complete_key(self) -> tuple[str, str, str, Goal, int | None, tuple[str, ...]]:
         """The key of an answer that no bound cut: it holds for every max_states at least the
         states it took, so max_states is not part of it."""
-        return ("complete", self.scenario.digest, self.variant, self.goal, self.bounds.max_preemptions)
+        return ("complete", self.scenario.digest, self.variant, self.goal, self.bounds.max_preemptions, self.prefix)
 
 
 def explore_job(search: Search, budget: float, cancel: str) -> dict[str, Any]:
@@ -123,10 +124,10 @@ def explore_job(search: Search, budget: float, cancel: str) -> dict[str, Any]:
     scenario, variant_id, bounds = search.scenario, search.variant, search.bounds
     started = time.monotonic()
     deadline = _deadline(budget)
-    found = explore(EngineModel(scenario.initial(variant_id)), search.goal,
-                    max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
-                    out_of_time=lambda: deadline() or os.path.exists(cancel))
-    return explore_json(found, scenario, variant_id, time.monotonic() - started)
+    found = explore_from(scenario.initial(variant_id), search.prefix, search.goal,
+                         max_states=bounds.max_states, max_preemptions=bounds.max_preemptions,
+                         out_of_time=lambda: deadline() or os.path.exists(cancel))
+    return explore_json(found, scenario, variant_id, time.monotonic() - started, search.prefix)
 
 
 def check_sets_job(scenario: engine.Scenario, max_states: int, budget: float) -> CheckSets:

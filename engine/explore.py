@@ -19,16 +19,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from heapq import heappop, heappush
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from engine.facts import Fact, khugepaged_address
+from engine.facts import Fact
 from engine.goal import Goal, ViolationLike, check_goal, parse_goal
-from engine.state import State, enabled, step
+from engine.model import EngineModel
+from engine.schedule import replay
+from engine.state import State
 
 __all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "check_goal",
-           "count_preemptions", "explore", "fewest_preemptions", "parse_goal", "reachable_violations"]
+           "count_preemptions", "explore", "explore_from", "fewest_preemptions", "parse_goal",
+           "reachable_violations"]
 
 Verdict = Literal["violation", "goal-reached", "safe", "goal-unreachable", "incomplete"]
 Bound = Literal["max-states", "time", "max-preemptions"]
@@ -46,7 +48,11 @@ class Model(Protocol[S]):
     ended (a violation ends it); step() is pure; equal key()s promise identical futures,
     so the search visits one of them; scan_results() are the SCAN_* codes revalidations
     returned in the step that produced the state, return_codes() each function that step
-    returned from, with its code; result() and holds() read the state itself."""
+    returned from, with its code; result() and holds() read the state itself.
+    ``ran_last`` is the thread that took the step into initial() ("" at step 0): when the
+    search starts from a later state, leaving that thread counts as a preemption."""
+
+    ran_last: str
 
     def initial(self) -> S: ...
     def enabled(self, state: S) -> Sequence[str]: ...
@@ -125,7 +131,9 @@ class _Trail:
         return first_difference
 
 
-_START = _Trail(None, "", 0)
+def _root(model: Model[S]) -> _Trail:
+    """The empty schedule, remembering which thread ran into the start state."""
+    return _Trail(None, model.ran_last, 0)
 
 
 @dataclass
@@ -182,7 +190,7 @@ def count_preemptions(model: Model[S], schedule: Sequence[str]) -> int:
     """How many steps of ``schedule`` switch away from a thread that could have continued.
 
     Raises ValueError when a step picks a thread that is not enabled."""
-    state, last, count = model.initial(), "", 0
+    state, last, count = model.initial(), model.ran_last, 0
     for number, tid in enumerate(schedule, start=1):
         enabled = model.enabled(state)
         if tid not in enabled:
@@ -197,11 +205,11 @@ def _breadth_first(model: Model[S], tally: _Tally, max_states: int,
                    out_of_time: Callable[[], bool]) -> Iterator[tuple[S, _Trail]]:
     """Yield the initial state, then the target of every transition in breadth-first order
     with the shortlex-first schedule to it; sets ``tally.bound`` when a bound stops it."""
-    start = model.initial()
+    start, root = model.initial(), _root(model)
     seen = {model.key(start)}
-    tally.add_state(_START)
-    yield start, _START
-    queue = deque([(start, _START)])
+    tally.add_state(root)
+    yield start, root
+    queue = deque([(start, root)])
     expansions = 0
     while queue:
         if expansions % _CLOCK_EVERY == 0 and out_of_time():
@@ -273,12 +281,12 @@ def _least_preemptive(model: Model[S], goal: Goal, max_states: int,
     keeps their order, so the first goal transition taken off the queue is the one with
     the fewest preemptions, then fewest steps, then shortlex-first thread ids."""
     tally = _Tally()
-    start = model.initial()
+    start, root = model.initial(), _root(model)
     seen = {model.key(start)}
-    tally.add_state(_START)
+    tally.add_state(root)
     if _is_reached(model, goal, start):
-        return _reached(model, goal, start, _START, tally, 0)
-    queue = [_Entry(0, _START, start, False)]
+        return _reached(model, goal, start, root, tally, 0)
+    queue = [_Entry(0, root, start, False)]
     settled: set[tuple[Hashable, str]] = set()
     cut: set[tuple[Hashable, str]] = set()  # pairs reached only beyond max_preemptions
     missed_goal = False
@@ -355,45 +363,16 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
     return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
 
 
-@dataclass(frozen=True)
-class EngineModel:
-    """The mm model as a :class:`Model`: the engine's own enabled() and step() from one
-    initial state.  States compare without their history, so they are their own keys."""
-
-    start: State
-
-    def initial(self) -> State:
-        return self.start
-
-    def enabled(self, state: State) -> Sequence[str]:
-        return enabled(state)
-
-    def step(self, state: State, tid: str) -> State:
-        return step(state, tid)
-
-    def key(self, state: State) -> Hashable:
-        return state
-
-    def violation(self, state: State) -> ViolationLike | None:
-        return state.violation
-
-    def scan_results(self, state: State) -> Sequence[str]:
-        """The SCAN_* codes the step that produced ``state`` gave: a revalidation's return,
-        mm_find_pmd's NULL, a thread's final result."""
-        return tuple(e.code for e in state.last if e.kind in ("scan-result", "result") and e.code)
-
-    def result(self, state: State, tid: str) -> tuple[bool, Any]:
-        """Whether thread ``tid`` is done, and its final result."""
-        t = state.thread(tid)
-        return t.status == "done", t.result
-
-    def return_codes(self, state: State) -> Sequence[tuple[str, Any]]:
-        return state.return_codes
-
-    @cached_property
-    def x(self) -> int | None:
-        """X in a fact: khugepaged's address in the initial state."""
-        return khugepaged_address(self.start)
-
-    def holds(self, state: State, fact: Fact) -> bool:
-        return fact.holds(state, self.x)
+def explore_from(initial: State, prefix: tuple[str, ...], goal: Goal, **bounds: Any) -> Exploration:
+    """explore() from the state ``prefix`` reaches, the prefix fixed: the answer's schedule
+    runs from step 0 (so it replays as it is), and its preemptions count the prefix's too.
+    A prefix that cannot run is the ScheduleError replay() gives."""
+    start = replay(initial, prefix).final
+    found = explore(EngineModel.from_state(start, prefix), goal, **bounds)
+    if not prefix:
+        return found
+    extra = count_preemptions(EngineModel(initial), prefix)
+    return replace(found, schedule=prefix + found.schedule if found.is_found else (),
+                   depth=found.depth + len(prefix),
+                   preemptions=None if found.preemptions is None else found.preemptions + extra,
+                   shortest_steps=None if found.shortest_steps is None else found.shortest_steps + len(prefix))

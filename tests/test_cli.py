@@ -87,6 +87,19 @@ def test_explore_finds_the_fewest_preemption_counterexample(capsys):
     assert data["preemptions"] == 0 and data["shortest_steps"] == 35 and data["steps"] == 37
 
 
+def test_explore_from_a_state_keeps_its_steps(capsys):
+    assert main(["explore", "realloc-file", "-v", "v1-pointer-check", "--goal", "null-deref", "--from", "C2"]) == 0
+    out = capsys.readouterr().out
+    assert "goal null-deref, from step 2 (C2): violation" in out
+    assert "schedule C2K3AK19A9K (35 steps, 1 preemption;" in out
+
+
+def test_explore_from_a_state_that_cannot_be_reached_is_exit_2_with_the_step():
+    run = mmlock("explore", "realloc-file", "--from", "K99")
+    assert run.returncode == 2 and "--from K99: step 19: thread K (khugepaged) is blocked" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_explore_proves_v48_safe(capsys):
     assert main(["explore", "realloc-file", "-v", "v4.8"]) == 0
     out = capsys.readouterr().out

@@ -21,6 +21,7 @@ from app import links, targets, views
 from app.answers import check_sets_json, checks_json
 from app.problems import API_PROBLEMS, Problem, problem_page, sentence
 from app.rendering import is_fragment, render
+from app.replays import MAX_RUN_CHARS, RunError, load_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
@@ -54,10 +55,15 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
                          description="stop after this many states (default 200000)")
     preemptions_query = Query(None, max_length=4 if api else None,
                               description="look only at schedules with at most this many preemptions")
+    from_query = Query("", alias="from", max_length=MAX_RUN_CHARS if api else None,
+                       description="search from the state this schedule reaches (its steps are kept; "
+                                   "answers still run from step 0)")
 
-    def dependency(target: Target = Depends(target_of), goal: str = goal_query,
-                   max_states: str | None = states_query, max_preemptions: str | None = preemptions_query) -> Search:
+    def dependency(request: Request, target: Target = Depends(target_of), goal: str = goal_query,
+                   max_states: str | None = states_query, max_preemptions: str | None = preemptions_query,
+                   from_: str = from_query) -> Search:
         back = (("Back to the player", links.player_href(target.scenario, target.variant, ())),)
+        prefix = _prefix(request, target, from_, back)
         try:
             parsed = parse_goal(goal)
             check_goal(parsed, target.scenario.initial(target.variant),
@@ -68,8 +74,16 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
             bounds = parse_bounds(max_states, max_preemptions)
         except ValueError as e:
             raise Problem(400, "Bad bounds", f"bad bounds: {e}", back) from None
-        return Search(target.scenario, target.variant, parsed, bounds)
+        return Search(target.scenario, target.variant, parsed, bounds, prefix)
     return dependency
+
+
+def _prefix(request: Request, target: Target, text: str, back: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The schedule a search starts from, replayed once (and cached) to check it runs."""
+    try:
+        return load_run(request.app.state.replays, target.scenario, target.variant, text).schedule
+    except RunError as e:
+        raise Problem(400, "Bad starting state", f"from={text[:80]}: {e}", back) from None
 
 
 async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], bool]:

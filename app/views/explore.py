@@ -47,11 +47,12 @@ def headline(answer: dict[str, Any], ask: str) -> str:
         return f"{opener}: {answer['violation']['kind']} after {answer['steps']} steps."
     if verdict == "goal-reached":
         return f"Found a schedule where {parse_goal(answer['goal']).describe()}, after {answer['steps']} steps."
+    here = f"from step {answer['from_steps']}" if answer.get("from") else "here"
     if verdict == "safe":
-        return (f"Proved safe within the model: no schedule breaks {variant} here."
-                if ask == "prove" else f"No bad schedule exists: every schedule of {variant} here is safe.")
+        return (f"Proved safe within the model: no schedule breaks {variant} {here}."
+                if ask == "prove" else f"No bad schedule exists: every schedule of {variant} {here} is safe.")
     if verdict == "goal-unreachable":
-        return f"No schedule reaches {answer['goal']} on {variant} here."
+        return f"No schedule reaches {answer['goal']} on {variant} {here}."
     return f"No answer within the bounds: the search stopped at its {answer['bound']} bound."
 
 
@@ -63,6 +64,8 @@ def cli_line(search: Search) -> str:
         line += f" --max-preemptions {search.bounds.max_preemptions}"
     if search.bounds != Bounds(max_preemptions=search.bounds.max_preemptions):
         line += f" --max-states {search.bounds.max_states}"
+    if search.prefix:
+        line += f" --from {engine.format_schedule(search.prefix)}"
     return line
 
 

@@ -18,7 +18,8 @@ V1 = "v1-pointer-check"
 EXPLORE = f"/api/scenarios/{SCENARIO}/explore"
 HX = {"HX-Request": "true"}
 KEYS = {"scenario", "variant", "goal", "verdict", "bound", "states", "transitions", "seconds", "schedule",
-        "steps", "preemptions", "shortest_steps", "violation", "link", "start_link"}
+        "steps", "preemptions", "shortest_steps", "violation", "link", "start_link", "from", "from_steps",
+        "from_link"}
 
 
 @contextmanager
@@ -219,3 +220,32 @@ def test_a_state_goal_is_searched_and_its_headline_says_what_was_reached(client)
     assert "Found a schedule where K ends with SCAN_SUCCEED and pmd[X] is huge" in page.text
     bad = client.get(EXPLORE, params={"v": "v4.8", "goal": "final(pmd[X])=flat"})
     assert bad.status_code == 400 and "a pmd holds none, table, huge" in bad.json()["detail"]
+
+
+def test_explore_from_a_state_keeps_the_prefix_and_answers_from_step_zero(client, digest):
+    data = client.get(EXPLORE, params={"v": V1, "goal": "null-deref", "from": "K16A10"}).json()
+    assert (data["verdict"], data["from"], data["from_steps"]) == ("violation", "K16A10", 26)
+    assert data["schedule"].startswith("K16A10") and data["violation"]["step"] == data["steps"]
+    assert data["from_link"] == f"/s/{SCENARIO}?v={V1}&run=K16A10&h={digest}"
+    plain = client.get(EXPLORE, params={"v": V1, "goal": "null-deref"}).json()
+    assert plain["from"] is None and plain["from_link"] is None
+
+
+def test_from_a_state_after_which_the_goal_is_gone_is_a_proof_from_there(client):
+    r = client.get(f"/s/{SCENARIO}/explore", params={"v": V1, "goal": "null-deref", "from": "A"})
+    assert r.status_code == 200
+    assert "No schedule reaches null-deref on v1-pointer-check from step 1." in r.text
+    assert 'id="explore-from"' in r.text and "--from A" in r.text
+
+
+@pytest.mark.parametrize("start, message", [("K99", "from=K99: step 17: thread K (khugepaged) is blocked"),
+                                            ("KZ", "from=KZ: schedule 'KZ': character 2")])
+def test_a_starting_state_that_cannot_be_reached_is_a_400_naming_the_step(client, start, message):
+    r = client.get(EXPLORE, params={"v": V1, "from": start})
+    assert r.status_code == 400 and message in r.json()["detail"]
+
+
+def test_the_player_offers_to_search_from_its_state_and_not_at_step_zero(client):
+    here = client.get(f"/s/{SCENARIO}", params={"v": V1, "run": "K3"}).text
+    assert 'name="from" value="K3"' in here and "from this state (step 3)" in here
+    assert 'name="from"' not in client.get(f"/s/{SCENARIO}", params={"v": V1}).text

@@ -28,7 +28,10 @@ ROOT = HERE.parents[1]
 
 
 class Toy:
-    """What the toy models share: a state is its own key; no violation, no scan code."""
+    """What the toy models share: a state is its own key; no violation, no scan code;
+    the search starts at step 0."""
+
+    ran_last = ""
 
     def key(self, s):
         return s
