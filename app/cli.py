@@ -3,7 +3,7 @@
     mmlock list [--json]
     mmlock show SCENARIO [--variant V] [--schedule S] [--json]
     mmlock check FILE...
-    mmlock explore SCENARIO [--variant V] [--goal G] [--max-preemptions N] [--max-states N] [--json]
+    mmlock explore SCENARIO [--variant V] [--goal G] [--from SCHEDULE] [--max-preemptions N] [--max-states N] [--json]
     mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--base-url URL] [--workers N]
 
 SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
@@ -219,7 +219,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         v = answer["violation"]
         if v:
             print(f"  {v['kind']} at step {v['step']} in thread {v['thread']}: {v['message']}")
-        print(f"  schedule {answer['schedule']} ({answer['steps']} steps, {answer['preemptions']} preemptions; "
+        n = answer["preemptions"]
+        print(f"  schedule {answer['schedule']} ({answer['steps']} steps, {n} preemption{'' if n == 1 else 's'}; "
               f"the shortest has {answer['shortest_steps']} steps)")
         print(f"  replay:  mmlock show {scenario.id} --variant {shlex.quote(args.variant)} --schedule {answer['schedule']}")
         print(f"  link:    {answer['link']}")
