@@ -118,8 +118,14 @@ _DEFS: tuple[tuple[str, str, str, Code], ...] = (
 )
 
 
+def _khugepaged(collapse: Program) -> dict[str, Program]:
+    """The registry paths that run a variant's collapse_huge_page: itself, and the scan
+    that hands it a range."""
+    return {"collapse_huge_page": collapse, "khugepaged_do_scan": K.do_scan(collapse)}
+
+
 def _variant(vid: str, title: str, summary: str, code: Code) -> Variant:
-    programs = {} if vid == BASELINE else {"collapse_huge_page": K.collapse(code)}
+    programs = {} if vid == BASELINE else _khugepaged(K.collapse(code))
     is_v48 = code.returns_vma and not code.pointer_check     # v4.8's code, but for its checks
     return Variant(vid, title, summary, code, code.checks if is_v48 else None, MappingProxyType(programs))
 

@@ -76,7 +76,7 @@ def test_the_digest_covers_the_code_of_every_check_set():
     """A change to a line only a check set runs must change the scenario's digest."""
     import engine.scenario as sc
     scenario = CATALOG["realloc-file"]
-    spec_digest = sc._digest(scenario.path.read_bytes(), scenario.spec)
+    spec_digest = sc._digest(scenario.path.read_bytes(), scenario.paths, tuple(v.id for v in every_variant()))
     assert spec_digest == scenario.digest
     texts = {p.text for v in every_variant() for path in scenario.paths for p in v.program(path).closure()}
     named = {p.text for v in engine.VARIANTS.values() for path in scenario.paths for p in v.program(path).closure()}

@@ -12,9 +12,10 @@ from engine.kernel.locks import MMAP_SEM
 from engine.kernel.rwsem import READ
 from engine.program import Path, Program, Start, Value
 from engine.programs.khugepaged.collapse import collapse
+from engine.programs.khugepaged.scan import do_scan
 
 __all__ = ["ALL_CHECKS", "CHECKS", "CHECK_EXIT", "CHECK_PMD", "CHECK_RANGE", "CHECK_VMA", "CHECK_VMA_NULL", "Check",
-           "Code", "PATHS", "collapse", "ids_of", "names"]
+           "Code", "PATHS", "collapse", "do_scan", "ids_of", "names"]
 
 
 def _setup(args: dict[str, Value], start: Start, tid: str, program: Program) -> dict[str, Value]:
@@ -26,4 +27,11 @@ def _setup(args: dict[str, Value], start: Start, tid: str, program: Program) -> 
     return args
 
 
-PATHS = (Path("collapse_huge_page", collapse(Code("v4.8")), setup=_setup, holds=((MMAP_SEM, READ),)),)
+def _passes(args: dict[str, Value], start: Start, tid: str, program: Program) -> dict[str, Value]:
+    """Two passes unless the scenario says: the skipped mm gets one more try."""
+    return {"passes": 2, **args}
+
+
+_COLLAPSE = collapse(Code("v4.8"))
+PATHS = (Path("collapse_huge_page", _COLLAPSE, setup=_setup, holds=((MMAP_SEM, READ),)),
+         Path("khugepaged_do_scan", do_scan(_COLLAPSE), setup=_passes))
