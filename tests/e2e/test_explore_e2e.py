@@ -85,3 +85,18 @@ def test_find_a_bad_schedule_works_without_javascript(browser, base_url):
     page.click("#explore-report")
     assert page.locator(".violation-report").count() == 1
     ctx.close()
+
+
+def test_search_from_the_players_state_keeps_its_steps(browser, base_url, artifacts):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run=K16A10")
+    page.check("#explore-from-here")
+    page.click("#find-bad")
+    page.locator("#explore-from").wait_for(timeout=30_000)
+    assert "Searched from step 26" in page.locator("#explore-from").inner_text()
+    schedule = page.locator("#explore-result code.schedule").first.inner_text()
+    assert schedule == "K16A10"
+    counterexample = page.locator("#explore-result dd code.schedule").inner_text()
+    assert counterexample.startswith("K16A10")
+    page.locator("#explore-result").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "explore-from-here-1280x720.png"), caret="initial")

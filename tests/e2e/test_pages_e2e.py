@@ -10,13 +10,15 @@ import pytest
 import engine
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-DIGEST = engine.catalog()["realloc-file"].digest
+REALLOC = engine.catalog()["realloc-file"]
+V1 = REALLOC.link_digest("v1-pointer-check")
 PAGES = {
     "catalog": "/",
-    "player": f"/s/realloc-file?v=v1-pointer-check&run=K16A10C2K9&h={DIGEST}",
+    "player": f"/s/realloc-file?v=v1-pointer-check&run=K16A10C2K9&h={V1}",
     "player-start": "/s/exit?v=v4.8",
-    "compare": f"/s/realloc-file/compare?a=v1-pointer-check&b=v4.8&run=K16A10C2K9&h={DIGEST}",
-    "explore": f"/s/realloc-file/explore?v=v1-pointer-check&goal=any&h={DIGEST}",
+    "compare": f"/s/realloc-file/compare?a=v1-pointer-check&b=v4.8&run=K16A10C2K9&h={REALLOC.link_digest('v1-pointer-check', 'v4.8')}",
+    "explore": f"/s/realloc-file/explore?v=v1-pointer-check&goal=any&h={V1}",
+    "explore-from": f"/s/realloc-file/explore?v=v1-pointer-check&goal=null-deref&from=K16A10&h={V1}",
     "checks-scenario": "/s/munmap-nothing-above/checks",
     "checks": "/checks",
     "guide-model": "/guide/model",
@@ -27,6 +29,7 @@ PAGES = {
     "unknown-page": "/guide/nope",
 }
 READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
+STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404}   # every other page is a 200
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,8 @@ def test_page_has_no_accessibility_violations_and_fits_a_phone(browser, base_url
     # axe is injected as an inline script, which the app's CSP forbids: the context bypasses it
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
     page = ctx.new_page()
-    page.goto(base_url + PAGES[name])
+    response = page.goto(base_url + PAGES[name])
+    assert response.status == STATUS.get(name, 200), f"{name} answered {response.status}"
     if name in READY:
         page.locator(READY[name]).wait_for(timeout=180_000)
     width = page.evaluate("document.documentElement.scrollWidth")

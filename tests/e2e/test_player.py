@@ -57,7 +57,7 @@ def test_copied_link_opens_the_same_state_in_a_fresh_context(browser, base_url):
     _wait_step(page, 20)
     link = page.locator("#share-link").input_value()
     narration = page.locator(".narration").inner_text()
-    assert link.endswith("run=K16A4&h=" + engine.catalog()[SCENARIO].digest)
+    assert link.endswith("run=K16A4&h=" + engine.catalog()[SCENARIO].link_digest(V1))
     fresh = browser.new_context()
     other = fresh.new_page()
     other.goto(link)
