@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from engine import fixes, oracles
 from engine.fixes import Fix
 from engine.kernel import slab as slabmod
-from engine.kernel.pgtable import (HUGE, NONE, PRESENT, TABLE, Page, Pmd, PmdTable, Pte,
-                                   PteTable)
+from engine.kernel.pgtable import (HUGE, NONE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, Pte,
+                                   PteSummary, PteTable)
 from engine.kernel.slab import ALLOCATED, Site
 from engine.kernel.vma import (HPAGE_PMD_SIZE, PUD_SIZE, VM_HUGEPAGE, VM_NOHUGEPAGE,
                                Vma, pmd_base, pud_base)
@@ -279,6 +279,45 @@ def install_pte_table(c: Ctx, addr: int) -> PteTable:
     _put_table(c, table.set(addr, Pmd(TABLE, pt.pfn)))
     c.say(f"{c.me} populates the pmd with a new pte table at pfn {pt.pfn:#x}", kind="alloc")
     return pt
+
+
+def move_pte_table(c: Ctx, old_pfn: int, new_pfn: int, old_addr: int, new_addr: int) -> int:
+    """move_ptes over a whole pte table: every pte of the old table (the one mapping the
+    2 MiB at old_addr), drawn or summarised, moves to the same slot of the new one; the pages
+    they map, and the swap cache page of a swap entry, now read at the new addresses.
+    Returns the number of drawn ptes moved."""
+    delta = new_addr - old_addr
+    old, new = pte_table(c, old_pfn), pte_table(c, new_pfn)
+    moved = [(a, p) for a, p in old.ptes if p.kind != NONE]
+    for addr, pte in moved:
+        new = new.set(addr + delta, pte)
+    rest = PteSummary(new.rest.present + old.rest.present, new.rest.young + old.rest.young,
+                      new.rest.writable + old.rest.writable)
+    _put_table(c, replace(old, ptes=(), rest=PteSummary()))
+    _put_table(c, replace(new, rest=rest))
+    slots = {p.swap for _, p in moved if p.kind == SWAP}
+    pfns = {p.page for _, p in moved if p.kind == PRESENT}
+    pfns |= {pg.pfn for pg in c.get("pages") if pg.swap in slots}
+    for pfn in sorted(pfns):
+        _move_page(c, pfn, pmd_base(old_addr), delta)
+    return len(moved)
+
+
+def move_huge_pmd(c: Ctx, old_pmd: Ptr, new_pmd: Ptr, old_addr: int, new_addr: int) -> None:
+    """The huge pmd at old_addr moves to the none pmd at new_addr, with the data it maps."""
+    entry = read_pmd(c, old_pmd, old_addr, "move_huge_pmd", fixes.NONE)
+    set_pmd(c, old_pmd, old_addr, Pmd())
+    set_pmd(c, new_pmd, new_addr, entry)
+    _move_page(c, entry.target, pmd_base(old_addr), new_addr - old_addr)
+
+
+def _move_page(c: Ctx, pfn: int, base: int, delta: int) -> None:
+    """A page's contents are kept by the virtual address they are read at: shift the ones in
+    [base, base + 2 MiB) by ``delta``."""
+    def shifted(page: Page) -> Page:
+        data = tuple((a + delta if base <= a < base + HPAGE_PMD_SIZE else a, d) for a, d in page.data)
+        return replace(page, data=data)
+    c.put(pages=tuple(shifted(p) if p.pfn == pfn else p for p in c.get("pages")))
 
 
 def span(addr: int) -> tuple[int, int]:

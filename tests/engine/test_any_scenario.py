@@ -40,6 +40,8 @@ def _call(draw, program: str) -> dict:
         "mmap_region": lambda: {"addr": draw(st.sampled_from(SLOTS)), "len": draw(LENGTHS),
                                 **({"file": "/data/other.bin", "flags": ["VM_READ", "VM_SHARED"]} if draw(st.booleans()) else {})},
         "mremap": lambda: {"addr": draw(st.sampled_from(SLOTS)), "old_len": M, "new_len": draw(st.sampled_from([0x1000, M // 2]))},
+        "mremap_to": lambda: {"addr": draw(st.sampled_from(SLOTS)), "old_len": M, "new_len": M,
+                              "new_addr": draw(st.sampled_from(SLOTS + [BASE + (1 << 30)]))},
         "madvise": lambda: {"start": draw(ADDRESSES), "len": draw(LENGTHS)},
         "handle_mm_fault": lambda: {"address": draw(ADDRESSES), "data": "x", "write": draw(st.booleans())},
         "mmput": lambda: {},
@@ -67,7 +69,7 @@ def scenarios(draw):
             threads.append({"id": "K", "name": "khugepaged", "program": "khugepaged_do_scan",
                             "args": {"address": v["start"], "passes": draw(st.sampled_from([1, 2]))}})
         threads.append({"id": "C", "name": "swap-in I/O", "program": "end_swap_bio_read"})
-    programs = ["vm_munmap", "mmap_region", "mremap", "madvise", "handle_mm_fault", "mmput", "show_maps",
+    programs = ["vm_munmap", "mmap_region", "mremap", "mremap_to", "madvise", "handle_mm_fault", "mmput", "show_maps",
                 "khugepaged_scan_mm_slot"]
     for tid in draw(st.lists(st.sampled_from("ABDE"), min_size=2 - len(threads) if len(threads) < 2 else 1,
                              max_size=3, unique=True)):
