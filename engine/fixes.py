@@ -30,6 +30,9 @@ VMA_NULL = Fix("vma-null", "the find_vma NULL test in hugepage_vma_revalidate() 
 REVALIDATE = Fix("revalidate", "hugepage_vma_revalidate() after every re-acquire of mmap_sem, down_write included "
                                "(Andrea's review; v2 onwards)")
 WRITE_FOR_COLLAPSE = Fix("write-for-collapse", "down_write(&mm->mmap_sem) before pmdp_collapse_flush")
+IPI_WAIT = Fix("ipi-wait", "the TLB-flush IPI of pmdp_collapse_flush waiting for every CPU, so none can be inside "
+                           "GUP-fast with interrupts off (x86, v4.8); without the IPI, GUP-fast rechecking the pmd "
+                           'after pinning ("mm: gup: fix the fast GUP race against THP collapse", 2022)')
 ISOLATE_PRESENT = Fix("isolate-present", "__collapse_huge_page_isolate refusing non-present ptes")
 UNLOCK_BALANCE = Fix("unlock-balance", 'every unlock must match how the lock was taken (fixed by "mm, thp: fix '
                                        'locking inconsistency in collapse_huge_page")')

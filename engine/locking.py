@@ -4,6 +4,11 @@
 state): it reads and changes ``self.locks`` and records who is woken, who blocks, and the
 events a screen reader hears.  A recursive acquire is a deadlock; an unlock that does not
 match how the lock is held is ``rwsem-imbalance`` (rwsems) or ``lock-not-held``.
+
+Interrupts disabled on a CPU are a pseudo-lock of their own (``irqs_off``): the thread on
+that CPU takes it without waiting (``disable_irqs``) and frees it with
+``local_irq_restore``; a TLB flush that must interrupt every other CPU (``wait_for_ipis``)
+waits, as a ``wait`` entry, on every one that is held, and runs on when the last is freed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine import fixes
 from engine.kernel import rwsem
-from engine.kernel.locks import RWSEM, LockId
+from engine.kernel.locks import IRQ, RWSEM, LockId, irqs_off
 from engine.kernel.rwsem import Lock
 
 if TYPE_CHECKING:
@@ -78,7 +83,8 @@ class LockOps:
         if out is None:
             held = lk.holds(self.tid)
             how = f"holds it for {held}" if held else "does not hold it"
-            verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page"}[kind]
+            verb = {"rwsem": "up_" + mode, "spinlock": "spin_unlock", "page": "unlock_page",
+                    "irq": "local_irq_restore"}[kind]
             self.violate(
                 "rwsem-imbalance" if kind == RWSEM else "lock-not-held", None,
                 f"{self.me} calls {verb}({name}) but {how}",
@@ -91,8 +97,41 @@ class LockOps:
         self.say(f"{self.me} releases {name} ({mode})", kind="lock")
         for t in woken:
             self.woken.append(t)
-            self.say(f"{self.state.thread(t).name} is woken and {f'holds {name}' if lk.holds(t) else 'runs on'}",
-                     kind="wake")
+            still = self.queued_elsewhere(t)
+            then = f"still waits for {still}" if still else f"holds {name}" if lk.holds(t) else "runs on"
+            self.say(f"{self.state.thread(t).name} is woken and {then}", kind="wake")
+
+    def queued_elsewhere(self, tid: str) -> LockId | None:
+        """The first lock (by name) in whose queue ``tid`` still waits: a thread that waits for
+        several at once (an IPI's CPUs) runs on only when the last of them lets it go."""
+        return next((lk.id for lk in sorted(self.locks.values(), key=lambda lk: lk.name)
+                     if any(q == tid for q, _ in lk.queue)), None)
+
+    def disable_irqs(self) -> None:
+        """local_irq_save: interrupts off on this thread's CPU.  It never waits: only this
+        thread takes its CPU's pseudo-lock, and whoever waited on it was woken when it was
+        last freed."""
+        name = irqs_off(self.tid)
+        lk = self.lock(name)
+        assert lk.is_free and not lk.queue, f"{name}: interrupts are already off"
+        self.locks[name] = rwsem.take(lk, self.tid, rwsem.WRITE)
+        self.say(f"{self.me} disables interrupts on its CPU", kind="lock")
+
+    def wait_for_ipis(self) -> bool:
+        """A TLB flush that interrupts every other CPU and waits until each has run the
+        handler (x86's flush_tlb_others, smp_call_function_many with wait): a CPU with
+        interrupts off runs it only once it enables them.  Blocks on every such CPU at
+        once; the release of the last one makes the thread runnable past its line."""
+        off = sorted((lk for lk in self.locks.values() if lk.kind == IRQ and lk.writer not in (None, self.tid)),
+                     key=lambda lk: lk.name)
+        if not off:
+            return True
+        for lk in off:
+            self.locks[lk.id] = rwsem.enqueue(lk, self.tid, rwsem.WAIT)
+        cpus = " and ".join(f"{lk.writer}'s" for lk in off)
+        self.say(f"{self.me}'s TLB-flush IPI waits for {cpus} CPU: interrupts are off there", kind="lock")
+        self.blocked_on = (off[0].id, rwsem.WAIT)
+        return False
 
     def holds(self, name: LockId, mode: str | None = None) -> bool:
         held = self.lock(name).holds(self.tid)

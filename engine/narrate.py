@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.kernel.locks import IRQ
 from engine.kernel.rwsem import describe_wait
 from engine.state import State
 
@@ -25,6 +26,8 @@ def waiting_for(state: State, tid: str) -> str | None:
     lock = state.lock(name)
     if lock is None:
         return f"{name} ({mode})"
+    if lock.kind == IRQ:
+        return f"its TLB-flush IPI to {lock.writer}'s CPU, where interrupts are off"
     what = f"{name} until it is unlocked" if mode == "wait" else f"{name} ({mode})"
     why = describe_wait(lock, tid)
     return f"{what}: {why}" if why else what

@@ -136,6 +136,17 @@ def check_copy(c: Ctx, before: dict[int, str | None], after: dict[int, str | Non
         c.violate("lost-data", None, f"{c.me}'s collapse loses the contents of {a:#x}", report, check)
 
 
+def lost_pinned_write(c: Ctx, pfn: int, addr: int, data: str, check: Fix) -> None:
+    """A write through a reference (a GUP pin) to a page khugepaged already copied into its
+    huge page and unmapped: the write lands in memory the process never reads again."""
+    seen = c.state.read_user(addr)
+    report = (f"BUG: data lost at {addr:#x}: {c.me} writes {data!r} through its pin on page {pfn:#x}, but "
+              f"khugepaged already copied that page into a huge page and unmapped it.\nThe process reads "
+              f"{seen!r} at {addr:#x} and will never see the write (a stale GUP pin).")
+    c.violate("lost-data", None, f"{c.me}'s write to {addr:#x} through its pin is lost: the page was collapsed",
+              report, check)
+
+
 def lock_not_held(c: Ctx, lock: str, action: str, check: Fix) -> None:
     report = "\n".join([
         "WARNING: suspicious lock usage",

@@ -279,6 +279,10 @@ class Ctx(LockOps):
         threads[self.tid] = self._commit_self()
         for tid in self.woken:
             t = threads[tid]
+            still = self.queued_elsewhere(tid)
+            if still is not None:     # it waits for several locks at once: the last one lets it run
+                threads[tid] = replace(t, waiting=(still, next(m for q, m in self.locks[still].queue if q == tid)))
+                continue
             top = t.frames[-1]
             threads[tid] = replace(t, status=RUNNABLE, waiting=None,
                                    frames=t.frames[:-1] + (replace(top, pc=top.pc + 1),))

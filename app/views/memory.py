@@ -147,6 +147,9 @@ def user_memory(run: Run) -> list[MemoryRow]:
             if pte.kind == PRESENT:
                 page = first.page(pte.page)
                 wrote[addr] = (page.at(addr) or "") if page else ""
+                for later in run.states[1:]:      # a write through a pin (GUP) changes the page itself
+                    page = later.page(pte.page)
+                    wrote[addr] = (page.at(addr) or "") if page is not None else wrote[addr]
             elif pte.kind == SWAP:
                 wrote[addr] = first.swap_data(pte.swap) or ""
     live = [state.slab.get(i).vma for i in state.mm.vmas if state.slab.get(i).state == ALLOCATED]

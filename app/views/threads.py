@@ -9,7 +9,7 @@ import engine
 from app.links import player_href, run_to_href
 from app.views.format import chip_colour, hexaddr, value_text, vma_text
 from engine import Run, Scenario, State
-from engine.kernel.locks import MMAP_SEM, LockId
+from engine.kernel.locks import IRQ, MMAP_SEM, LockId
 from engine.kernel.ptr import Ptr
 from engine.kernel.slab import ALLOCATED
 
@@ -32,10 +32,13 @@ GLOSSARY = {
     "freelist": "the slab freelist: free objects, next allocation first.",
     "spinlock": "a split page-table spinlock (pmd_lock, pte_lockptr): held for short critical sections.",
     "page": "PG_locked: the page lock. Swap-in I/O holds it until the read completes.",
+    "irq": "interrupts off on a CPU (local_irq_save): not a lock, but a TLB-flush IPI to that CPU "
+           "cannot complete until they are on again, so GUP-fast holds off pmdp_collapse_flush.",
 }
 
 
-GLOSSARY_OF_LOCK_CLASS = {"mmap_sem": "mmap_sem", "anon_vma": "anon_vma", "ptl": "spinlock", "page": "page"}
+GLOSSARY_OF_LOCK_CLASS = {"mmap_sem": "mmap_sem", "anon_vma": "anon_vma", "ptl": "spinlock", "page": "page",
+                          "irq": "irq"}
 
 
 def glossary_key(lock: LockId) -> str:
@@ -198,7 +201,8 @@ def lock_views(state: State, prev: State | None) -> list[LockView]:
         if lk is None:
             out.append(LockView(lid.name, lid.kind, glossary_key(lid), "free", [], MMAP_SEM in before))
             continue
-        holders = ", ".join(f"{h} ({lk.holds(h)})" for h in lk.holders()) or "free"
+        held = "interrupts off" if lk.kind == IRQ else None
+        holders = ", ".join(f"{h} ({held or lk.holds(h)})" for h in lk.holders()) or "free"
         queue = [f"{tid} ({mode})" for tid, mode in lk.queue]
         out.append(LockView(lid.name, lk.kind, glossary_key(lid), holders, queue, before.get(lid) != lk))
     for lid in before:

@@ -1,16 +1,16 @@
 """Which locks exist: one constructor per lock the modelled paths take.
 
 A :class:`LockId` names one lock instance (``str()`` is the name the UI and the kernel log
-show), says how it behaves (``kind``: a sleeping rwsem, a spinlock, or the PG_locked page
-bit) and which lock class it belongs to (``cls``, as lockdep groups instances), so views
-never parse a name back.
+show), says how it behaves (``kind``: a sleeping rwsem, a spinlock, the PG_locked page
+bit, or ``irq``: interrupts disabled on one thread's CPU) and which lock class it belongs
+to (``cls``, as lockdep groups instances), so views never parse a name back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-RWSEM, SPINLOCK, PAGE = "rwsem", "spinlock", "page"
+RWSEM, SPINLOCK, PAGE, IRQ = "rwsem", "spinlock", "page", "irq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,11 @@ def pte_lock(table_pfn: int | None) -> LockId:
 def page_lock(pfn: int) -> LockId:
     """PG_locked of the page at ``pfn`` (lock_page, trylock_page, wait_on_page_locked)."""
     return LockId(f"page {pfn:#x} (PG_locked)", PAGE, "page")
+
+
+def irqs_off(tid: str) -> LockId:
+    """Interrupts disabled on the CPU thread ``tid`` runs on (local_irq_save): not a lock,
+    but it behaves like one for a TLB-flush IPI, which cannot complete on that CPU until
+    interrupts are enabled again.  Only ``tid`` takes it, and never waits to
+    (docs/model.md#gup-fast)."""
+    return LockId(f"interrupts off (CPU of {tid})", IRQ, "irq")

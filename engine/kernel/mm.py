@@ -215,8 +215,61 @@ def add_page(c: Ctx, data: tuple[tuple[int, str], ...], huge: bool = False, swap
     return pfn
 
 
-def drop_page(c: Ctx, pfn: int) -> None:
+def drop_page(c: Ctx, pfn: int, copied: bool = False) -> None:
+    """The mapping's reference goes (a zap, or khugepaged's copy): the page is freed unless
+    a reference someone took (a GUP pin) keeps it, mapped by nobody; ``copied``: its
+    contents now live in khugepaged's huge page."""
+    page = next((p for p in c.get("pages") if p.pfn == pfn), None)
+    if page is not None and page.refs:
+        _put_page(c, replace(page, copied=copied))
+        c.say(f"page {pfn:#x} is unmapped but stays allocated: {page.refs} reference(s) still pin it")
+        return
     c.put(pages=tuple(p for p in c.get("pages") if p.pfn != pfn))
+
+
+def _put_page(c: Ctx, page: Page) -> None:
+    c.put(pages=tuple(page if p.pfn == page.pfn else p for p in c.get("pages")))
+
+
+def get_page(c: Ctx, pfn: int) -> bool:
+    """page_cache_get_speculative: take a reference unless the page is already freed (its
+    count reached 0), which is how a lockless walker learns it came too late."""
+    page = next((p for p in c.get("pages") if p.pfn == pfn), None)
+    if page is None:
+        return False
+    _put_page(c, replace(page, refs=page.refs + 1))
+    return True
+
+
+def put_page(c: Ctx, pfn: int) -> None:
+    """Drop a reference get_page took; the last one frees a page nobody maps any more."""
+    page = next(p for p in c.get("pages") if p.pfn == pfn)
+    mapped = not page.copied and (
+        any(pte.kind == PRESENT and pte.page == pfn for t in c.get("pte_tables") for _, pte in t.ptes)
+        or any(e.kind == HUGE and e.target == pfn for t in c.get("pmd_tables") for _, e in t.entries))
+    if page.refs == 1 and not mapped:
+        c.put(pages=tuple(p for p in c.get("pages") if p.pfn != pfn))
+        c.say(f"the last reference to page {pfn:#x} goes: it is freed", kind="free")
+        return
+    _put_page(c, replace(page, refs=page.refs - 1))
+
+
+def pinned_page(c: Ctx, table: PteTable) -> Page | None:
+    """The first drawn page of the table whose page_count is more than its mapping's (and
+    the swap cache's): someone holds a reference, so isolate must not take it."""
+    pages = {p.pfn: p for p in c.get("pages")}
+    return next((pages[pte.page] for _, pte in table.ptes
+                 if pte.kind == PRESENT and pte.page in pages and pages[pte.page].refs), None)
+
+
+def release_copied(c: Ctx, table: PteTable) -> None:
+    """__collapse_huge_page_copy's pte_clear, page_remove_rmap and free_page_and_swap_cache
+    for each small page: the detached table ends all none, and a page survives only if a
+    reference pins it (marked ``copied``)."""
+    for _, pte in table.ptes:
+        if pte.kind == PRESENT:
+            drop_page(c, pte.page, copied=True)
+    _put_table(c, replace(table, ptes=(), rest=PteSummary()))
 
 
 def unmap_region(c: Ctx, start: int, end: int, everything: bool = False) -> None:

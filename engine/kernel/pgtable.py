@@ -127,12 +127,19 @@ class PmdTable:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A user page.  A huge page keeps the data of each drawn subpage by address."""
+    """A user page.  A huge page keeps the data of each drawn subpage by address.
+
+    ``refs`` counts the references beyond the mapping's own and the swap cache's (get_page
+    pins, as GUP takes them): the kernel's page_count is 1 + PageSwapCache + refs for a page
+    mapped once.  A page with refs outlives its mapping; ``copied`` says khugepaged copied
+    it into a huge page and unmapped it, so the process never reads it again."""
 
     pfn: int
     data: tuple[tuple[int, str], ...]    # (virtual address when mapped, contents)
     huge: bool = False
     swap: int | None = None              # the swap slot it caches (swap cache page)
+    refs: int = 0
+    copied: bool = False
 
     def at(self, addr: int) -> str | None:
         for a, d in self.data:
@@ -140,3 +147,6 @@ class Page:
                 return d
         return None
 
+    def write(self, addr: int, data: str) -> Page:
+        """The page with ``data`` stored at ``addr``."""
+        return replace(self, data=tuple(sorted([(a, d) for a, d in self.data if a != addr] + [(addr, data)])))

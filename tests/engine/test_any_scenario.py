@@ -47,6 +47,7 @@ def _call(draw, program: str) -> dict:
         "mmput": lambda: {},
         "show_maps": lambda: {},
         "khugepaged_scan_mm_slot": lambda: {"pages": 4096},
+        "get_user_pages_fast": lambda: {"address": draw(ADDRESSES), "write": draw(st.booleans()), "data": "d"},
     }[program]()
     return {"program": program, "args": args}
 
@@ -70,7 +71,7 @@ def scenarios(draw):
                             "args": {"address": v["start"], "passes": draw(st.sampled_from([1, 2]))}})
         threads.append({"id": "C", "name": "swap-in I/O", "program": "end_swap_bio_read"})
     programs = ["vm_munmap", "mmap_region", "mremap", "mremap_to", "madvise", "handle_mm_fault", "mmput", "show_maps",
-                "khugepaged_scan_mm_slot"]
+                "khugepaged_scan_mm_slot", "get_user_pages_fast"]
     for tid in draw(st.lists(st.sampled_from("ABDE"), min_size=2 - len(threads) if len(threads) < 2 else 1,
                              max_size=3, unique=True)):
         calls = [_call(draw, p) for p in draw(st.lists(st.sampled_from(programs), min_size=1, max_size=2))]

@@ -64,12 +64,16 @@ class Code:
     ``returns_vma``: hugepage_vma_revalidate hands back the vma it found (v4.8 final).
     ``checks``: which of the five checks the code makes, at every call site: the four
     tests of hugepage_vma_revalidate and the two ``mm_find_pmd(mm, address) != pmd`` tests.
+    ``flush_waits``: pmdp_collapse_flush's TLB flush interrupts every other CPU and waits
+    for each, so it waits for a CPU with interrupts off (x86 in v4.8, [I]); False is the
+    what-if of a flush that sends no IPI, which GUP-fast cannot hold up.
     """
 
     variant: str
     pointer_check: bool = False
     returns_vma: bool = True
     checks: frozenset[str] = frozenset(ALL_CHECKS)
+    flush_waits: bool = True
 
     @property
     def pmd_recheck(self) -> bool:

@@ -12,7 +12,8 @@ Departures from the kernel, for every variant:
   they run under mmap_sem (write), the anon_vma lock and the pte lock, where no modelled
   thread can see their middle; isolate does not keep the small pages locked afterwards;
 - the swapin loop visits only the drawn swap ptes (the summary has none);
-- shmem VMAs, NUMA node choice, mmu notifiers and TLB flushes are left out;
+- shmem VMAs, NUMA node choice and mmu notifiers are left out, and of the TLB flushes only
+  pmdp_collapse_flush's wait for CPUs with interrupts off (docs/model.md#gup-fast);
 - ``hugepage_vma_revalidate`` returns 0 on success, as in v4.8 (numerically SCAN_FAIL).
 v1 (Ebru Akagunduz, 23 May 2016, as Andrea reviewed it) also has no ``referenced`` test
 in the swapin (it came with a later patch of the series), and its first revalidation is
@@ -129,9 +130,10 @@ def _v1_middle(code: Code, swapin_program: Program) -> list[Step]:
 
 
 # -- the tail: the collapse itself, under mmap_sem (write) ----------------------------------------
-def _clear_pmd_steps(stale: Fix) -> list[Step]:
+def _clear_pmd_steps(stale: Fix, flush_waits: bool = True) -> list[Step]:
     """From the anon_vma lock to pmdp_collapse_flush: ``stale`` is the fix that would have
-    caught a use of the vma pointer after mmap_sem was dropped, in this variant."""
+    caught a use of the vma pointer after mmap_sem was dropped, in this variant;
+    ``flush_waits``: the flush's IPI waits for CPUs with interrupts off (docs/model.md#gup-fast)."""
 
     @line("anon_vma_lock_write(vma->anon_vma);", "{me} takes the anon_vma lock (write) to keep rmap walkers out",
           lock_op=True)
@@ -143,7 +145,7 @@ def _clear_pmd_steps(stale: Fix) -> list[Step]:
         c["anon_vma"] = vma.anon_vma
         c.acquire(anon_vma_lock(vma.anon_vma), WRITE)
 
-    @line("_pmd = pmdp_collapse_flush(vma, address, pmd);",
+    @line("_pmd = pmdp_collapse_flush(vma, address, pmd);" + ("" if flush_waits else _NO_IPI),
           "{me} clears the pmd and flushes the TLB: gup_fast can no longer reach the ptes")
     def flush(c: Ctx) -> None:
         mm.deref(c, c["vma"], "vm_mm", "pmdp_collapse_flush", stale)
@@ -157,8 +159,13 @@ def _clear_pmd_steps(stale: Fix) -> list[Step]:
                            file="mm/pgtable-generic.c", debug_vm=True)
         c["_pmd"] = entry.target if entry.kind != NONE else None
         mm.set_pmd(c, c["pmd"], c["address"], Pmd())
+        if flush_waits:
+            c.wait_for_ipis()
 
     return [lock_anon_vma, _map_ptes, _TAKE_PMD_LOCK, flush, _DROP_PMD_LOCK]
+
+
+_NO_IPI = " /* what-if: the TLB flush sends no IPI, so it waits for no CPU */"
 
 
 @line("pte = pte_offset_map(pmd, address); pte_ptl = pte_lockptr(mm, pmd);", "{me} maps the pte table")
@@ -281,7 +288,8 @@ def collapse(code: Code) -> Program:
     else:
         middle, exits = _v48_middle(code, revalidate_program, swapin_program), [_out_up_read]
     stale = code.stale_vma_fix
-    tail = _clear_pmd_steps(stale) + _isolate_steps(stale) + _install_steps(stale) + [_OUT, _finish] + exits
+    tail = (_clear_pmd_steps(stale, code.flush_waits) + _isolate_steps(stale) + _install_steps(stale)
+            + [_OUT, _finish] + exits)
     params = ("mm", "address", "hpage", "node", "referenced")
     if not code.returns_vma:
         params = ("mm", "address", "hpage", "vma", "node", "referenced")
@@ -305,8 +313,11 @@ def _isolate(c: Ctx) -> bool:
     else:
         locked = next((p.page for _, p in table.ptes
                        if p.kind == PRESENT and c.state.lock(page_lock(p.page)) is not None), None)
+        pinned = mm.pinned_page(c, table)
         if locked is not None:
             reason = f"page {locked:#x} is locked (trylock_page fails)"
+        elif pinned is not None:
+            reason = f"page {pinned.pfn:#x} has page_count {1 + pinned.refs}, not 1 (SCAN_PAGE_COUNT)"
         elif counts["writable"] == 0:
             reason = "no writable pte"
         elif counts["young"] == 0:
@@ -324,9 +335,7 @@ def _copy(c: Ctx) -> None:
               for a, p in table.ptes}
     data = tuple((a, pages[p.page].at(a)) for a, p in table.ptes if p.kind == PRESENT)
     oracles.check_copy(c, before, dict(data), fixes.ISOLATE_PRESENT)
-    for _, p in table.ptes:
-        if p.kind == PRESENT:
-            mm.drop_page(c, p.page)
+    mm.release_copied(c, table)
     c["new_page"] = mm.add_page(c, data, huge=True)
     c.say(f"{c.me} copies {len(data)} drawn page(s) and the rest into the huge page at pfn {c['new_page']:#x}")
 
