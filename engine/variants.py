@@ -115,12 +115,17 @@ _DEFS: tuple[tuple[str, str, str, Code], ...] = (
     ("v4.8-no-pmd-recheck", "v4.8 without the pmd rechecks",
      "v4.8 with both mm_find_pmd(mm, address) != pmd tests removed.",
      Code("v4.8-no-pmd-recheck", checks=_without(K.CHECK_PMD))),
+    ("v4.8-collapse-under-read", "What-if: v4.8 converting the pmd under mmap_sem read",
+     "Not a kernel that existed: v4.8 with the up_read + down_write before the pmd conversion replaced by "
+     "keeping mmap_sem for read (and up_read at out). A page fault, which needs only read, can then fill "
+     "the pmd pmdp_collapse_flush cleared, and khugepaged hits BUG_ON(!pmd_none(*pmd)).",
+     Code("v4.8-collapse-under-read", collapse_under_read=True)),
 )
 
 
 def _variant(vid: str, title: str, summary: str, code: Code) -> Variant:
     programs = {} if vid == BASELINE else {"collapse_huge_page": K.collapse(code)}
-    is_v48 = code.returns_vma and not code.pointer_check     # v4.8's code, but for its checks
+    is_v48 = code.returns_vma and not code.pointer_check and not code.collapse_under_read   # v4.8 but for checks
     return Variant(vid, title, summary, code, code.checks if is_v48 else None, MappingProxyType(programs))
 
 

@@ -64,12 +64,15 @@ class Code:
     ``returns_vma``: hugepage_vma_revalidate hands back the vma it found (v4.8 final).
     ``checks``: which of the five checks the code makes, at every call site: the four
     tests of hugepage_vma_revalidate and the two ``mm_find_pmd(mm, address) != pmd`` tests.
+    ``collapse_under_read``: a what-if no kernel ran: v4.8 keeps mmap_sem for read across
+    the pmd conversion (no up_read + down_write before it; up_read at ``out``).
     """
 
     variant: str
     pointer_check: bool = False
     returns_vma: bool = True
     checks: frozenset[str] = frozenset(ALL_CHECKS)
+    collapse_under_read: bool = False
 
     @property
     def pmd_recheck(self) -> bool:
