@@ -153,3 +153,20 @@ def lock_not_held(c: Ctx, lock: str, action: str, check: Fix) -> None:
         f"{c.me}/{c.tid} {action} without holding {lock}.",
     ])
     c.violate("lock-not-held", None, f"{c.me} {action} without holding {lock}", report, check)
+
+
+def pte_through_changed_pmd(c: Ctx, addr: int, kind: str, where: str, check: Fix) -> None:
+    """A fault writes its pte through a pmd that stopped pointing to a pte table after the
+    fault looked at it (only possible when khugepaged converts the pmd without mmap_sem
+    write): pte_offset_map_lock of a none pmd maps physical page 0 as the pte table, of a
+    huge pmd the huge page itself, and set_pte_at writes into that page."""
+    into = ("physical page 0 (pmd_page of a none pmd)" if kind == "none" else
+            "the huge page (a huge pmd read as a pte table), over the process's data")
+    report = "\n".join([
+        f"BUG: {where} at {addr:#x}: the pmd pointed to a pte table when the fault checked it and "
+        f"is {kind} at pte_offset_map_lock(mm, pmd, address, &ptl).",
+        f"set_pte_at writes the new pte into {into}: page-table corruption.",
+    ])
+    c.violate("pgtable-corruption", None,
+              f"{c.me} writes its pte at {addr:#x} through a pmd that became {kind} under it, into {into}",
+              report, check)

@@ -32,6 +32,9 @@ class Step:
 
     ``says`` is formatted with the thread's name as ``{me}`` and the frame's locals.
     ``lock_op`` marks lines that take or release a lock ("run to the next lock operation").
+    ``retry``: a thread woken after waiting on this line runs it again instead of going
+    past it: a one-step line that takes a spinlock inside (``__pte_alloc``'s pmd_lock) waits
+    for it and then rechecks what it read, as the kernel does once it holds the lock.
     """
 
     line: str
@@ -40,10 +43,11 @@ class Step:
     label: str | None = None
     on_return: OnReturn | None = None
     lock_op: bool = False
+    retry: bool = False
 
 
 def line(text: str, says: str = "", *, label: str | None = None, on_return: OnReturn | None = None,
-         lock_op: bool = False) -> Callable[[Effect], Step]:
+         lock_op: bool = False, retry: bool = False) -> Callable[[Effect], Step]:
     """Write a step where its line is: the decorated function is the line's effect.
 
         @line("up_read(&mm->mmap_sem);", "{me} drops mmap_sem (read)", lock_op=True)
@@ -51,7 +55,7 @@ def line(text: str, says: str = "", *, label: str | None = None, on_return: OnRe
 
     binds ``up_read`` to the Step."""
     def make(effect: Effect) -> Step:
-        return Step(text, effect, says, label, on_return, lock_op)
+        return Step(text, effect, says, label, on_return, lock_op, retry)
     return make
 
 

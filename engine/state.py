@@ -284,8 +284,8 @@ class Ctx(LockOps):
                 threads[tid] = replace(t, waiting=(still, next(m for q, m in self.locks[still].queue if q == tid)))
                 continue
             top = t.frames[-1]
-            threads[tid] = replace(t, status=RUNNABLE, waiting=None,
-                                   frames=t.frames[:-1] + (replace(top, pc=top.pc + 1),))
+            pc = top.pc if top.program.steps[top.pc].retry else top.pc + 1
+            threads[tid] = replace(t, status=RUNNABLE, waiting=None, frames=t.frames[:-1] + (replace(top, pc=pc),))
         locks = tuple(sorted((lk for lk in self.locks.values() if not lk.is_free or lk.queue),
                              key=lambda lk: lk.name))
         new = replace(self.state, **self.changes, locks=locks,

@@ -115,6 +115,11 @@ _DEFS: tuple[tuple[str, str, str, Code], ...] = (
     ("v4.8-no-pmd-recheck", "v4.8 without the pmd rechecks",
      "v4.8 with both mm_find_pmd(mm, address) != pmd tests removed.",
      Code("v4.8-no-pmd-recheck", checks=_without(K.CHECK_PMD))),
+    ("v4.8-collapse-under-read", "What-if: v4.8 converting the pmd under mmap_sem read",
+     "Not a kernel that existed: v4.8 with the up_read + down_write before the pmd conversion replaced by "
+     "keeping mmap_sem for read (and up_read at out). A page fault, which needs only read, can then fill "
+     "the pmd pmdp_collapse_flush cleared, and khugepaged hits BUG_ON(!pmd_none(*pmd)).",
+     Code("v4.8-collapse-under-read", collapse_under_read=True)),
     ("v4.8-flush-no-wait", "What if: a TLB flush that waits for no CPU",
      "v4.8 whose pmdp_collapse_flush sends no IPI, so it does not wait for a CPU with interrupts off, as on "
      "architectures that flush the TLB without one [I]: GUP-fast can pin a page after isolate counted its "

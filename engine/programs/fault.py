@@ -13,8 +13,16 @@ back to ptes.  At the pte level:
   write to a shared mapping makes the page-cache page writable and never gives the vma an
   anon_vma (do_shared_fault).
 
+The pte walk takes no pmd_lock: under mmap_sem read a pmd that points to a pte table cannot
+change (only a holder of mmap_sem write converts it), so the fault reads it locklessly; pmd_lock
+is taken only to fill a none pmd (__pte_alloc's pmd_populate, the huge fault's set_pmd_at).
+
 Departures: anon_vma_prepare and the pte update are each one step (page_table_lock and the
-pte lock are taken and dropped inside); no fault retry; the zero page and page-cache pages
+pte lock are taken and dropped inside); __pte_alloc and the huge install are one step each with
+pmd_lock taken inside: a fault that finds it held (only the what-if v4.8-collapse-under-read
+lets khugepaged hold it meanwhile) sleeps until it is free and runs the line again (Step.retry);
+the pte update reads the pmd and writes the pte at once, so the what-if's window between them is
+not shown; no fault retry; the zero page and page-cache pages
 are pages of their own in the model, holding what the thread reads; a scenario option
 (``fault_huge = "fails"``) makes every huge allocation fail, the huge zero page's included.
 """
@@ -25,7 +33,7 @@ from dataclasses import replace
 
 from engine import fixes, oracles
 from engine.kernel import mm
-from engine.kernel.locks import MMAP_SEM
+from engine.kernel.locks import MMAP_SEM, pmd_lock
 from engine.kernel.pgtable import HUGE, NONE, PRESENT, TABLE, Pmd, Pte
 from engine.kernel.ptr import PMD, Ptr
 from engine.kernel.rwsem import READ
@@ -66,14 +74,27 @@ def _is_huge_eligible(c: Ctx, vma: Vma) -> bool:
             and vma.start <= base and end <= vma.end)
 
 
+def _pmd_lock_busy(c: Ctx) -> bool:
+    """The line's pmd_lock section must wait: another thread holds the lock (only a collapse
+    that converts the pmd without mmap_sem write can hold it while a fault runs).  The thread
+    sleeps until the lock is free and then runs the line again (Step.retry)."""
+    lock = pmd_lock(c["pmd"].ref)
+    if c.lock(lock).is_free:
+        return False
+    c.wait_unlocked(lock)
+    return True
+
+
 @line("if (pmd_none(*pmd) && transparent_hugepage_enabled(vma)) return do_huge_pmd_anonymous_page(...);",
-      "{me} tries a huge page first")
+      "{me} tries a huge page first", retry=True)
 def _huge(c: Ctx) -> None:
     if not _is_huge_eligible(c, _vma(c)):
         return
     _give_anon_vma(c)
     if not c.get("config").fault_huge:
         c.say("the huge page allocation fails: fall back to 4 KiB pages")
+        return
+    if _pmd_lock_busy(c):
         return
     data = c["data"] if c["write"] else ZERO
     pfn = mm.add_page(c, ((c["address"], data),), huge=True)
@@ -87,11 +108,12 @@ def _huge(c: Ctx) -> None:
 
 
 @line("if (unlikely(pmd_none(*pmd)) && __pte_alloc(mm, vma, pmd, address)) return VM_FAULT_OOM;",
-      "{me} populates the pmd with a pte table if it is none")
+      "{me} populates the pmd with a pte table if it is none", retry=True)
 def _pte_alloc(c: Ctx) -> None:
     entry = mm.read_pmd(c, c["pmd"], c["address"], "handle_pte_fault", fixes.MMAP_SEM_FAULT)
     if entry.kind == NONE:
-        mm.install_pte_table(c, c["address"])
+        if not _pmd_lock_busy(c):
+            mm.install_pte_table(c, c["address"])
     elif entry.kind == HUGE:
         c.say("the pmd is huge (pmd_trans_unstable): the fault is handled by the huge page")
         c.goto("out")
@@ -122,7 +144,8 @@ def _anon_vma_prepare(c: Ctx) -> None:
       "pte_unmap_unlock(pte, ptl);", "{me} maps a new page and writes to it")
 def _set_pte(c: Ctx) -> None:
     entry = mm.read_pmd(c, c["pmd"], c["address"], "do_anonymous_page", fixes.MMAP_SEM_FAULT)
-    assert entry.kind == TABLE
+    if entry.kind != TABLE:     # a collapse converted the pmd without mmap_sem write (the what-if)
+        oracles.pte_through_changed_pmd(c, c["address"], entry.kind, "do_anonymous_page", fixes.WRITE_FOR_COLLAPSE)
     table = mm.pte_table(c, entry.target)
     if table.pte(c["address"]).kind == PRESENT:
         c.say("the page is already present")

@@ -67,6 +67,8 @@ class Code:
     ``flush_waits``: pmdp_collapse_flush's TLB flush interrupts every other CPU and waits
     for each, so it waits for a CPU with interrupts off (x86 in v4.8, [I]); False is the
     what-if of a flush that sends no IPI, which GUP-fast cannot hold up.
+    ``collapse_under_read``: a what-if no kernel ran: v4.8 keeps mmap_sem for read across
+    the pmd conversion (no up_read + down_write before it; up_read at ``out``).
     """
 
     variant: str
@@ -74,6 +76,7 @@ class Code:
     returns_vma: bool = True
     checks: frozenset[str] = frozenset(ALL_CHECKS)
     flush_waits: bool = True
+    collapse_under_read: bool = False
 
     @property
     def pmd_recheck(self) -> bool:

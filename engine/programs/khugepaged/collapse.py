@@ -4,7 +4,7 @@ Entered holding mmap_sem for read, as khugepaged_scan_pmd leaves it.  The head d
 allocate the huge page; the middle re-takes it, revalidates (or, in v1, checks inline and
 compares pointers), swaps in, and takes mmap_sem for write; the tail, the same in every
 variant, does the collapse under mmap_sem (write), the anon_vma lock and the page-table
-locks.  Which fix would have caught a failure in the tail depends on the variant's code.
+locks (the what-if ``v4.8-collapse-under-read`` keeps mmap_sem for read: whatif.py).  Which fix would have caught a failure in the tail depends on the variant's code.
 
 Departures from the kernel, for every variant:
 - the huge page allocation and memcg charge always succeed (the window they open is kept);
@@ -26,13 +26,14 @@ from engine import fixes, oracles
 from engine.fixes import Fix
 from engine.kernel import mm
 from engine.kernel.locks import MMAP_SEM, anon_vma_lock, page_lock, pmd_lock, pte_lock
-from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, Pmd
+from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, TABLE, Pmd
 from engine.kernel.rwsem import READ, WRITE
 from engine.kernel.vma import Vma
 from engine.program import Program, Step, Value, line, lock_step, unlock_step
 from engine.programs.khugepaged.code import KERNEL, Code
 from engine.programs.khugepaged.revalidate import pmd_changed, revalidate, revalidated, v1_first_checks
 from engine.programs.khugepaged.swapin import swapin
+from engine.programs.khugepaged.whatif import KEEP_READ, OUT_READ
 from engine.state import Ctx
 
 _DROP_READ = unlock_step(MMAP_SEM, READ, "up_read(&mm->mmap_sem);", "{me} drops mmap_sem (read)")
@@ -113,9 +114,9 @@ def _v48_middle(code: Code, revalidate_program: Program, swapin_program: Program
         _find_pmd,
         Step("if (!__collapse_huge_page_swapin(mm, vma, address, pmd, referenced)) goto out_up_read;",
              _call_swapin(code, swapin_program), "{me} swaps in the range", on_return=_fail_to("out_up_read")),
-        _DROP_READ,
-        _DOWN_WRITE,
-        _revalidate_step(code, revalidate_program, "out", "{me} revalidates the vma again under mmap_sem (write)"),
+        *((KEEP_READ,) if code.collapse_under_read else (_DROP_READ, _DOWN_WRITE)),
+        _revalidate_step(code, revalidate_program, "out", "{me} revalidates the vma again under mmap_sem "
+                         + ("(read)" if code.collapse_under_read else "(write)")),
     ]
     return middle + ([_pmd_recheck] if code.pmd_recheck else [])
 
@@ -149,9 +150,9 @@ def _clear_pmd_steps(stale: Fix, flush_waits: bool = True) -> list[Step]:
           "{me} clears the pmd and flushes the TLB: gup_fast can no longer reach the ptes")
     def flush(c: Ctx) -> None:
         mm.deref(c, c["vma"], "vm_mm", "pmdp_collapse_flush", stale)
-        if not c.holds(MMAP_SEM, WRITE):
-            oracles.lock_not_held(c, "mmap_sem (write)", "clears a pmd that maps a pte table",
-                                  fixes.WRITE_FOR_COLLAPSE)
+        if not c.holds(MMAP_SEM, WRITE):    # only the what-if; the harm is reported where it happens
+            c.say(f"{c.me} clears a pmd that maps a pte table holding mmap_sem only for read: "
+                  "a page fault can now find it none")
         entry = mm.read_pmd(c, c["pmd"], c["address"], "pmdp_collapse_flush", fixes.PMD_RECHECK)
         if entry.kind == HUGE:
             oracles.bug_on(c, "VM_BUG_ON(pmd_trans_huge(*pmdp))", "pmdp_collapse_flush",
@@ -241,7 +242,9 @@ def _set_huge(c: Ctx) -> None:
     entry = mm.read_pmd(c, c["pmd"], c["address"], "collapse_huge_page", fixes.PMD_RECHECK)
     if entry.kind != NONE:
         oracles.bug_on(c, "BUG_ON(!pmd_none(*pmd))", "collapse_huge_page",
-                       f"{c.me} finds the pmd no longer none when installing the huge page", fixes.PMD_RECHECK)
+                       f"{c.me} finds the pmd no longer none when installing the huge page: it "
+                       + (f"points to the pte table at pfn {entry.target:#x}" if entry.kind == TABLE else "is huge"),
+                       fixes.PMD_RECHECK if c.holds(MMAP_SEM, WRITE) else fixes.WRITE_FOR_COLLAPSE)
     start, end = mm.span(c["address"])
     covering = [v for v in mm.vmas(c) if v.start < end and start < v.end]
     whole = _whole(covering, start, end)
@@ -288,8 +291,9 @@ def collapse(code: Code) -> Program:
     else:
         middle, exits = _v48_middle(code, revalidate_program, swapin_program), [_out_up_read]
     stale = code.stale_vma_fix
+    out = OUT_READ if code.collapse_under_read else _OUT
     tail = (_clear_pmd_steps(stale, code.flush_waits) + _isolate_steps(stale) + _install_steps(stale)
-            + [_OUT, _finish] + exits)
+            + [out, _finish] + exits)
     params = ("mm", "address", "hpage", "node", "referenced")
     if not code.returns_vma:
         params = ("mm", "address", "hpage", "vma", "node", "referenced")
