@@ -77,7 +77,7 @@ def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) 
 
 
 GUIDES = ("model", "authoring")
-_CASE = re.compile(r"C[0-9]+")
+_CASE = re.compile(r"C[0-9]+|claim-[0-9]+|rwsem")
 
 
 def guide_href(name: str, anchor: str = "") -> str:

@@ -76,8 +76,8 @@ class Goal:
             raise ValueError("a result goal names a thread and its result: result(K)=SCAN_SUCCEED")
         if (self.function is None) != (self.returned is None):
             raise ValueError("a returned goal names a function and a value: returned(FUNC)=CODE")
-        if self.thread is not None and not re.fullmatch(r"[KA-H]", self.thread):
-            raise ValueError(f"{self.thread!r} is not a thread id (K or A to H)")
+        if self.thread is not None and not re.fullmatch(r"[KA-HS]", self.thread):
+            raise ValueError(f"{self.thread!r} is not a thread id (K, A to H, or S)")
         if self.function is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*", self.function):
             raise ValueError(f"{self.function!r} is not a kernel function name")
         alone = [self.kind is not None, self.scan is not None, self.function is not None, self.is_state]

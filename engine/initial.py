@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import ScenarioError
 from engine.kernel.locks import LockId, page_lock
-from engine.kernel.pgtable import PRESENT, TABLE, Page, Pmd, PmdTable, Pte, PteSummary, PteTable, SWAP
+from engine.kernel.pgtable import HUGE, PRESENT, TABLE, Page, Pmd, PmdTable, Pte, PteSummary, PteTable, SWAP
 from engine.kernel.ptr import VM_AREA_STRUCT, Ptr
 from engine.kernel.rwsem import Lock, take
 from engine.kernel.slab import Site, Slab, alloc, new_slab
@@ -24,7 +24,7 @@ from engine.state import Config, Frame, Mm, State, Thread
 from engine.variants import Variant, variant as get_variant
 
 if TYPE_CHECKING:
-    from engine.scenario import CallSpec, PteSpec, ScenarioSpec, TableSpec
+    from engine.scenario import CallSpec, HugePmdSpec, PteSpec, ScenarioSpec, TableSpec
 
 USER_PFN_BASE = 0x12A000
 TABLE_PFN_BASE = 0x3B100
@@ -58,12 +58,33 @@ class _Space:
                                 f"(give a swap pte io = \"{tid}\")")
         return self.io_pages[tid]
 
-    def add_table(self, t: TableSpec) -> None:
-        ptes = [(p.address, self._pte(p)) for p in t.ptes]
-        base = pud_base(t.address)
+    def huge_page(self, addr: int) -> tuple[int, int]:
+        table = self.pmd_tables.get(pud_base(addr))
+        entry = table.entry(addr) if table else Pmd()
+        if entry.kind != HUGE:
+            raise ScenarioError(f"no huge pmd maps {addr:#x} (declare one in huge_pmds)")
+        vma = self.slab.get(self.vma_at(addr).ref).vma
+        if vma.anon_vma is None:
+            raise ScenarioError(f"the huge page at {addr:#x} lies in a vma without an anon_vma")
+        return entry.target, vma.anon_vma
+
+    def _pmd_table(self, addr: int) -> PmdTable:
+        base = pud_base(addr)
         if base not in self.pmd_tables:
             self.pmd_tables[base] = PmdTable(self.table_pfn, base)
             self.table_pfn += 1
+        return self.pmd_tables[base]
+
+    def add_huge(self, h: HugePmdSpec) -> None:
+        """A THP mapped by a huge pmd, as do_huge_pmd_anonymous_page leaves it."""
+        pfn, self.next_pfn = self.next_pfn, self.next_pfn + 1
+        self.pages.append(Page(pfn, ((h.address, h.data),), huge=True))
+        self.pmd_tables[pud_base(h.address)] = self._pmd_table(h.address).set(h.address, Pmd(HUGE, pfn))
+
+    def add_table(self, t: TableSpec) -> None:
+        ptes = [(p.address, self._pte(p)) for p in t.ptes]
+        base = pud_base(t.address)
+        self._pmd_table(t.address)
         self.pte_tables.append(PteTable(self.table_pfn, tuple(sorted(ptes)),
                                         PteSummary(t.present, t.young, t.writable)))
         self.pmd_tables[base] = self.pmd_tables[base].set(t.address, Pmd(TABLE, self.table_pfn))
@@ -115,6 +136,8 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
     space = _vmas(spec)
     for t in spec.tables:
         space.add_table(t)
+    for h in spec.huge_pmds:
+        space.add_huge(h)
     threads = []
     for t in sorted(spec.threads, key=lambda t: t.id):
         frames = tuple(_frame(call, var, space, t.id) for call in t.sequence)

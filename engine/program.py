@@ -129,6 +129,9 @@ class Start(Protocol):
     def io_page(self, tid: str) -> int:
         """The pfn of the swap cache page whose read thread ``tid`` is."""
 
+    def huge_page(self, addr: int) -> tuple[int, int]:
+        """The pfn of the THP a huge pmd maps at ``addr``, and its anon_vma (page->mapping)."""
+
 
 Setup = Callable[[dict[str, Value], Start, str, Program], dict[str, Value]]
 

@@ -84,6 +84,19 @@ class TableSpec(_Strict):
         return self
 
 
+class HugePmdSpec(_Strict):
+    """A huge pmd at step 0: a THP of the VMA's anon_vma mapping the 2 MiB at ``address``."""
+
+    address: int
+    data: Annotated[str, Field(max_length=64)] = ""
+
+    @model_validator(mode="after")
+    def _aligned(self) -> HugePmdSpec:
+        if self.address % HPAGE_PMD_SIZE:
+            raise ValueError(f"address {self.address:#x} must be 2 MiB-aligned")
+        return self
+
+
 Args = Annotated[dict[str, int | Text | bool | Annotated[list[Text], Field(max_length=8)] | None], Field(max_length=16)]
 
 
@@ -115,7 +128,7 @@ class ThreadSpec(_Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         if len(v) != 1 or v not in THREAD_IDS:
-            raise ValueError(f"thread id {v!r} must be one letter: K (khugepaged) or A to H")
+            raise ValueError(f"thread id {v!r} must be one letter: K (khugepaged), A to H, or S (split_huge_page)")
         return v
 
     @field_validator("program")
@@ -163,6 +176,7 @@ class ScenarioSpec(_Strict):
     options: OptionsSpec = OptionsSpec()
     vmas: list[VmaSpec] = Field(max_length=8)
     tables: list[TableSpec] = Field([], max_length=8)
+    huge_pmds: list[HugePmdSpec] = Field([], max_length=8)
     threads: list[ThreadSpec] = Field(min_length=2, max_length=5)
     expect: dict[str, dict[str, str]] = {}
 
@@ -182,7 +196,17 @@ class ScenarioSpec(_Strict):
         for a, b in zip(vmas, vmas[1:]):
             if a.end > b.start:
                 raise ValueError(f"vmas [{a.start:#x}, {a.end:#x}) and [{b.start:#x}, {b.end:#x}) overlap")
+        self._huge_pmds_fit()
         return self
+
+    def _huge_pmds_fit(self) -> None:
+        """Each huge pmd maps 2 MiB of one VMA, and no pte table is drawn for the same 2 MiB."""
+        tables = {t.address for t in self.tables}
+        for h in self.huge_pmds:
+            if h.address in tables or sum(x.address == h.address for x in self.huge_pmds) > 1:
+                raise ValueError(f"the pmd at {h.address:#x} is declared twice (a pmd is a pte table or huge)")
+            if not any(v.start <= h.address and h.address + HPAGE_PMD_SIZE <= v.end for v in self.vmas):
+                raise ValueError(f"the huge pmd at {h.address:#x} must map 2 MiB inside one vma")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from engine.errors import ScheduleError
 from engine.narrate import waiting_for
 from engine.state import State, enabled, step
 
-THREAD_IDS = "KABCDEFGH"
+THREAD_IDS = "KABCDEFGHS"   # S: a thread that splits huge pages (split_huge_page)
 MAX_STEPS = 2000
 _TOKEN = re.compile(r"([A-Z])([0-9]*)")   # ASCII digits only: int() would take any script's
 

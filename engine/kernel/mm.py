@@ -203,6 +203,12 @@ def set_pmd(c: Ctx, pmd: Ptr, addr: int, entry: Pmd) -> None:
     _put_table(c, table.set(addr, entry))
 
 
+def populate(c: Ctx, pmd: Ptr, addr: int, table: PteTable) -> None:
+    """pmd_populate: the pmd entry for addr now points to ``table``, a pte table page of its own."""
+    _put_table(c, table)
+    set_pmd(c, pmd, addr, Pmd(TABLE, table.pfn))
+
+
 def set_pte(c: Ctx, table: PteTable, addr: int, pte: Pte) -> PteTable:
     table = table.set(addr, pte)
     _put_table(c, table)
