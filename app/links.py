@@ -88,6 +88,6 @@ def guide_href(name: str, anchor: str = "") -> str:
 
 
 def case_href(case: str) -> str:
-    """Where the model guide describes case ``C2`` (its anchor is ``c2``); "" for a code
-    that is not a case, such as a section number."""
+    """Where the model guide describes case ``C2`` (its anchor is ``c2``), claim ``claim-10``
+    or the rwsem rules (``rwsem``); "" for any other code, such as a section number."""
     return guide_href("model", case.lower()) if _CASE.fullmatch(case) else ""

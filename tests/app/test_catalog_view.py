@@ -6,6 +6,7 @@ import warnings
 import pytest
 
 import engine
+from app import links
 from app.main import create_app
 from app.views.catalog import Assumption, assumption, scenario_card
 
@@ -31,7 +32,9 @@ def test_a_case_links_to_its_lower_case_anchor_and_a_section_number_does_not():
     catalog = engine.catalog()
     assert scenario_card(catalog["realloc-file"]).case_href == "/guide/model#c2"
     assert scenario_card(catalog["pmd-became-huge"]).case_href == "/guide/model#c12"
-    assert scenario_card(catalog["rwsem-basics"]).case_href == ""
+    assert scenario_card(catalog["split-vs-collapse"]).case_href == "/guide/model#claim-10"
+    assert scenario_card(catalog["rwsem-basics"]).case_href == "/guide/model#rwsem"
+    assert links.case_href("3.4") == links.case_href("claim 10") == ""
 
 
 @pytest.fixture(scope="module")
