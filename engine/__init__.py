@@ -1,4 +1,5 @@
-"""mmlock's engine: a pure, deterministic model of Linux mm locking (v4.8 era).
+"""mmlock's engine: a pure, deterministic model of Linux mm locking (the v4.8 era, and the
+v5.4 era's v5.4 and v5.8 for the 2020 sequel: engine.eras).
 
 The public surface: load scenarios, pick a variant, replay a schedule, step threads.
 No I/O beyond reading scenario files, no clock, no randomness, no web imports.

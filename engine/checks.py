@@ -33,6 +33,21 @@ def _never() -> bool:
     return False
 
 
+def has_check_sets(scenario: Scenario) -> bool:
+    """Whether the 32 sets of v4.8's checks are variants of the scenario's era: only a v4.8
+    scenario runs them (engine.eras)."""
+    return scenario.spec.kernel == with_checks(ALL_CHECKS).era
+
+
+def why_no_check_sets(scenario: Scenario) -> str:
+    """The sentence that stands for the check sets of a scenario of a later era."""
+    era = scenario.era
+    return (f"{scenario.id} is a scenario of the {era.id} era ({era.title}). The 32 sets of checks are sets of "
+            f"v4.8's five checks, {BASELINE}[checks=...], which only v4.8-era scenarios run; this one runs "
+            f"{', '.join(scenario.variant_ids)}: compare them to see what each changes in the code, and explore "
+            f"each to find a bad schedule or prove it safe.")
+
+
 def violation_keys(found: Mapping[str, Any]) -> frozenset[str]:
     """The keys of ``found`` in the form scenarios declare them: "kind:object" where the
     violation names an object, the bare kind otherwise.

@@ -24,6 +24,9 @@ VMAP = Fix("vmap", 'hugepage_vma_revalidate() handing the vma it found back thro
 PMD_RECHECK = Fix("pmd-recheck", 'mm_find_pmd(mm, address) != pmd after re-taking mmap_sem '
                                  '("khugepaged: recheck pmd after mmap_sem re-acquired", v4.8)')
 VMA_CHECK = Fix("vma-check", "hugepage_vma_check() in hugepage_vma_revalidate() after down_write (SCAN_VMA_CHECK)")
+ANON_VMA_EXPECTED = Fix("anon-vma-expected", 'the "Anon VMA expected" test in hugepage_vma_revalidate(): '
+                                             "!vma->anon_vma || vma->vm_ops -> SCAN_VMA_CHECK "
+                                             '("khugepaged: fix null-pointer dereference due to race", 594cced14ad3, v5.8)')
 ADDRESS_RANGE = Fix("address-range", "the hstart/hend test in hugepage_vma_revalidate() (SCAN_ADDRESS_RANGE)")
 EXIT_TEST = Fix("exit-test", "khugepaged_test_exit(mm) before find_vma (SCAN_ANY_PROCESS)")
 VMA_NULL = Fix("vma-null", "the find_vma NULL test in hugepage_vma_revalidate() (SCAN_VMA_NULL)")

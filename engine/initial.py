@@ -19,9 +19,9 @@ from engine.kernel.rwsem import Lock, take
 from engine.kernel.slab import Site, Slab, alloc, new_slab
 from engine.kernel.vma import Vma, pud_base
 from engine.program import Value
-from engine.programs import EXIT_MM, PATHS
+from engine.programs import PATHS
 from engine.state import Config, Frame, Mm, State, Thread
-from engine.variants import Variant, variant as get_variant
+from engine.variants import Variant, in_era
 
 if TYPE_CHECKING:
     from engine.scenario import CallSpec, HugePmdSpec, PteSpec, ScenarioSpec, TableSpec
@@ -129,9 +129,11 @@ def _frame(call: CallSpec, var: Variant, space: _Space, tid: str) -> Frame:
 
 
 def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
-    var = get_variant(variant_id)
+    """The state before step 1 of ``spec`` under ``variant_id``, which must be a variant of
+    the scenario's era (a VariantError otherwise); the state runs that variant's kernel."""
+    var = in_era(variant_id, spec.kernel)
     opts = spec.options
-    config = Config(kernel=spec.kernel, thp=opts.thp, quarantine=opts.quarantine,
+    config = Config(kernel=var.kernel, thp=opts.thp, quarantine=opts.quarantine,
                     max_ptes_none=opts.max_ptes_none, fault_huge=opts.fault_huge_succeeds)
     space = _vmas(spec)
     for t in spec.tables:
@@ -144,7 +146,7 @@ def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
         for lock, mode in PATHS[t.sequence[0].program].holds:
             space.hold(lock, mode, t.id)
         paths = [PATHS[call.program] for call in t.sequence]
-        on_exit = Frame(EXIT_MM, 0) if any(p.task for p in paths) and not paths[-1].exits else None
+        on_exit = Frame(var.exit_mm, 0) if any(p.task for p in paths) and not paths[-1].exits else None
         threads.append(Thread(t.id, t.name, frames[:1], calls=frames[1:], on_exit=on_exit))
     tasks = sum(1 for t in spec.threads if any(PATHS[call.program].task for call in t.sequence))
     mm = Mm(users=max(1, tasks), count=2, vmas=tuple(space.vmas))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.eras import lock_name
 from engine.kernel.locks import IRQ
 from engine.kernel.rwsem import describe_wait
 from engine.state import State
@@ -22,8 +23,9 @@ def waiting_for(state: State, tid: str) -> str | None:
     t = state.thread(tid)
     if t.waiting is None:
         return None
-    name, mode = t.waiting
-    lock = state.lock(name)
+    lock_id, mode = t.waiting
+    lock = state.lock(lock_id)
+    name = lock_name(lock_id, state.config.kernel)
     if lock is None:
         return f"{name} ({mode})"
     if lock.kind == IRQ:

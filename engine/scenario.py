@@ -18,16 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
+from engine.eras import ERAS, Era
 from engine.errors import ScenarioError
 from engine.initial import build_initial
-from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE
+from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, VM_FLAGS
 from engine.oracles import VIOLATION_KINDS
-from engine.programs import EXIT_MM, PATHS
+from engine.programs import PATHS
 from engine.schedule import THREAD_IDS, RunRef
 from engine.state import State
-from engine.variants import BASELINE, VARIANT_IDS, VARIANTS, every_variant, variant
+from engine.variants import VARIANTS, Variant, era_variants, every_variant, in_era, variant
 
 CATALOG = Path(__file__).parent / "scenarios"
 MAX_CALLS = 8
@@ -45,7 +47,7 @@ class _Strict(BaseModel):
 class VmaSpec(_Strict):
     start: int
     end: int
-    flags: list[Literal["VM_READ", "VM_WRITE", "VM_SHARED", "VM_HUGEPAGE", "VM_NOHUGEPAGE"]] = ["VM_READ", "VM_WRITE"]
+    flags: list[Literal[VM_FLAGS]] = ["VM_READ", "VM_WRITE"]
     anon_vma: bool = True
     file: Text | None = None
 
@@ -168,7 +170,7 @@ class ScenarioSpec(_Strict):
     version: int = Field(ge=1)
     title: Annotated[str, Field(max_length=120)]
     question: Annotated[str, Field(max_length=400)]
-    kernel: Literal["v4.8"]
+    kernel: Literal[tuple(ERAS)]        # the era (engine.eras): which variants the file may run and declare
     seed: Annotated[str, Field(max_length=600)]
     case: Annotated[str, Field(max_length=16)] = ""
     note: Prose
@@ -180,14 +182,28 @@ class ScenarioSpec(_Strict):
     threads: list[ThreadSpec] = Field(min_length=2, max_length=5)
     expect: dict[str, dict[str, str]] = {}
 
+    @field_validator("expect")
+    @classmethod
+    def _of_the_era(cls, expect: dict[str, dict[str, str]], info: ValidationInfo) -> dict[str, dict[str, str]]:
+        era = info.data.get("kernel")
+        if era is None:         # the kernel field itself is wrong, and says so
+            return expect
+        ours = era_variants(era)
+        unknown = [v for v in expect if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"expect names unknown variants {unknown}; the {era} era's variants are {', '.join(ours)}")
+        other = [v for v in expect if v not in ours]
+        if other:
+            raise ValueError(f"expect names {', '.join(f'{v} (the {VARIANTS[v].era} era)' for v in other)}, but "
+                             f"kernel = {era!r}: a {era} scenario declares only its era's variants, "
+                             f"{', '.join(ours)}")
+        return expect
+
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
         ids = [t.id for t in self.threads]
         if len(set(ids)) != len(ids):
             raise ValueError(f"thread ids must be unique, got {', '.join(ids)}")
-        unknown = [v for v in self.expect if v not in VARIANTS]
-        if unknown:
-            raise ValueError(f"expect names unknown variants {unknown}; the variants are {', '.join(VARIANT_IDS)}")
         for vid, outcomes in self.expect.items():
             for kind in outcomes:
                 if kind.split(":")[0] not in VIOLATION_KINDS:
@@ -221,6 +237,21 @@ class Scenario:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def era(self) -> Era:
+        """Its era, which its ``kernel`` names: the variants it runs."""
+        return ERAS[self.spec.kernel]
+
+    @property
+    def variant_ids(self) -> tuple[str, ...]:
+        """The named variants of its era, in menu order (a v4.8 scenario also runs check sets)."""
+        return era_variants(self.spec.kernel)
+
+    def variant(self, variant_id: str) -> Variant:
+        """The variant ``variant_id`` names, if it is of this scenario's era; a VariantError
+        naming the era's variants otherwise."""
+        return in_era(variant_id, self.spec.kernel)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -261,10 +292,10 @@ def load(path: Path) -> Scenario:
     except ValidationError as e:
         raise ScenarioError(_explain(path, raw.decode("utf-8"), e)) from None
     try:
-        build_initial(spec, BASELINE)   # what only the whole address space can tell (an I/O thread's page)
+        build_initial(spec, ERAS[spec.kernel].baseline)   # what only the whole address space can tell
     except ScenarioError as e:
         raise ScenarioError(f"{path}: {e}") from None
-    return Scenario(spec, path, _digest(raw, _paths(spec), tuple(v.id for v in every_variant())),
+    return Scenario(spec, path, _digest(raw, _paths(spec), tuple(v.id for v in every_variant(spec.kernel))),
                     hashlib.blake2b(raw, digest_size=8).hexdigest())
 
 
@@ -298,7 +329,7 @@ def _digest(raw: bytes, paths: tuple[str, ...], variant_ids: tuple[str, ...]) ->
     seen: set[tuple[str, str]] = set()
     for path in paths:
         for v in map(variant, variant_ids):
-            for p in v.program(path).closure() + EXIT_MM.closure():
+            for p in v.program(path).closure() + v.exit_mm.closure():
                 if p.key not in seen:
                     seen.add(p.key)
                     h.update(p.text.encode())
@@ -327,7 +358,7 @@ def _line_of(text: str, loc: tuple) -> int | None:
     keys = [p for p in loc if isinstance(p, str)]
     if not keys:
         return None
-    pattern = re.compile(rf"^\s*\"?{re.escape(keys[-1])}\"?\s*=")
+    pattern = re.compile(rf"^\s*(\"?{re.escape(keys[-1])}\"?\s*=|\[{re.escape(keys[-1])}\])")
     for n in range(start, len(rows)):
         if pattern.match(rows[n]):
             return n + 1

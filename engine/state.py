@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine import fixes
+from engine.eras import has_mmap_lock, lock_name, rename
 from engine.errors import ModelError
 from engine.fixes import Fix
 from engine.kernel.locks import LockId
@@ -31,7 +32,8 @@ RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Scenario options that never change during a run."""
+    """Scenario options that never change during a run.  ``kernel`` is the kernel whose
+    code runs (the variant's: v4.8, v5.4, v5.8); it picks the names the run is told in."""
 
     kernel: str = "v4.8"
     thp: str = "always"             # transparent_hugepage/enabled: always | madvise
@@ -254,21 +256,28 @@ class Ctx(LockOps):
         self.changes.update(changes)
 
     def say(self, text: str, kind: str = "note", code: str | None = None) -> None:
-        self.events.append(Event(self.tid, text, kind, code))
+        self.events.append(Event(self.tid, rename(text, self.state.config.kernel), kind, code))
 
     # -- control flow -----------------------------------------------------------------
     def goto(self, label: str) -> None:
         self.next_pc = self.program.label(label)
 
     def call(self, program: Program, **args: Value) -> None:
-        assert program in self.program.callees, f"{self.program!r} calls {program!r}, which it does not declare"
-        self.call_req = (program, args)
+        """Call ``program``'s function in the caller's own version of it (one of its
+        callees): a later era's copy of a path calls the copies it was made with."""
+        mine = next((p for p in self.program.callees if p.function == program.function), None)
+        assert mine is not None, f"{self.program!r} calls {program!r}, which it does not declare"
+        self.call_req = (mine, args)
 
     def ret(self, value: Value = None) -> None:
         self.returned, self.ret_value = True, value
         self.gave.append((self.program.function, value))
 
     def violate(self, kind: str, obj: str | None, message: str, report: str, check: Fix) -> None:
+        kernel = self.state.config.kernel
+        if has_mmap_lock(kernel):         # the report in the kernel's own names
+            message, report = rename(message, kernel), rename(report, kernel)
+            check = replace(check, text=rename(check.text, kernel))
         self.violation = Violation(kind, obj, self.state.steps + 1, self.tid, message, report, check)
         self.say(message, kind="violation")
         raise Stop
@@ -348,7 +357,7 @@ def _deadlock_check(state: State) -> State:
         name, mode = t.waiting or ("?", "?")
         lk = state.lock(name)
         holders = ", ".join(lk.holders()) if lk else "nobody"
-        waits.append(f"{t.name} ({t.tid}) waits for {name} ({mode}), held by {holders}")
+        waits.append(f"{t.name} ({t.tid}) waits for {lock_name(name, state.config.kernel)} ({mode}), held by {holders}")
     message = "no thread can run: " + "; ".join(waits)
     violation = Violation("deadlock", None, state.steps, blocked[0].tid, message,
                           report="INFO: task blocked for more than 120 seconds.\n" + "\n".join(waits),

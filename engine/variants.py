@@ -1,7 +1,10 @@
 """Which code each variant runs (design.md, "Variants"), and how two variants differ.
 
-A variant replaces registry paths with its own programs; today only khugepaged's
-collapse_huge_page differs, described by a :class:`engine.programs.khugepaged.Code`.
+A variant replaces registry paths with its own programs; only khugepaged's
+collapse_huge_page differs in its code, described by a :class:`engine.programs.khugepaged.Code`.
+A later kernel's variant (``Code.kernel``: v5.4, v5.8) also runs every other path as a
+copy in its kernel's names (engine.eras.retag).  Each variant belongs to an era
+(engine.eras), the era of its kernel: a variant whose Code names no kernel is v4.8's.
 Besides the named variants, every subset of v4.8's five checks is a variant,
 ``v4.8[checks=vma-check,pmd-recheck]``: :func:`variant` accepts the checks in any order and
 answers under the canonical id (a named one where it exists: all five is ``v4.8``, four are
@@ -19,11 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from engine.eras import ERAS, FIRST_ERA, era_of_kernel, retag
 from engine.errors import VariantError
 from engine.program import Program
-from engine.programs import PATHS
+from engine.programs import EXIT_MM, PATHS
 from engine.programs import khugepaged as K
 from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, Code, ids_of, names
+from engine.programs.khugepaged.code import KERNEL
 
 BASELINE = "v4.8"
 
@@ -36,6 +41,17 @@ class Variant:
     code: Code
     checks: frozenset[str] | None = None   # v4.8 making only these checks; None for v1 and v4.8-rc
     programs: Mapping[str, Program] = field(default_factory=dict)   # registry path -> its code here
+    exit_mm: Program = EXIT_MM             # what a thread of the process runs when the process exits
+
+    @property
+    def kernel(self) -> str:
+        """The kernel whose code this variant runs (its programs' ``kernel``)."""
+        return self.code.kernel
+
+    @property
+    def era(self) -> str:
+        """The era of the scenarios that can run it (engine.eras): that of its kernel."""
+        return era_of_kernel(self.kernel).id
 
     @property
     def removed(self) -> tuple[Check, ...]:
@@ -134,13 +150,37 @@ def _khugepaged(collapse: Program) -> dict[str, Program]:
     return {"collapse_huge_page": collapse, "khugepaged_do_scan": K.do_scan(collapse)}
 
 
+_LATER: tuple[tuple[str, str, str, Code], ...] = (
+    ("v5.4", "v5.4: hugepage_vma_check accepts file text",
+     "v4.8's code, with 99cb0dbd47a1's hugepage_vma_check: a read-only file VMA (VM_DENYWRITE, "
+     "CONFIG_READ_ONLY_THP_FOR_FS) with a 2 MiB-aligned file offset passes, before the anonymous tests.",
+     Code("v5.4", kernel="v5.4", file_thp=True)),
+    ("v5.8", "v5.8: Anon VMA expected",
+     "v5.4 plus 594cced14ad3's test in hugepage_vma_revalidate, !vma->anon_vma || vma->vm_ops -> "
+     "SCAN_VMA_CHECK; mmap_sem is now mmap_lock (da1c55f1b272).",
+     Code("v5.8", kernel="v5.8", file_thp=True, anon_test=True)),
+)
+"""The later eras' variants (engine.eras); every one in _DEFS is of the v4.8 era."""
+
+
 def _variant(vid: str, title: str, summary: str, code: Code) -> Variant:
+    if code.kernel != KERNEL:
+        return _later(vid, title, summary, code)
     programs = {} if vid == BASELINE else _khugepaged(K.collapse(code))
     is_v48 = code == replace(Code(code.variant), checks=code.checks)     # v4.8's code, but for its checks
     return Variant(vid, title, summary, code, code.checks if is_v48 else None, MappingProxyType(programs))
 
 
-VARIANTS: dict[str, Variant] = {d[0]: _variant(*d) for d in _DEFS}
+def _later(vid: str, title: str, summary: str, code: Code) -> Variant:
+    """A later kernel's variant: its khugepaged code, and every other path v4.8's model of
+    it, each a copy in that kernel's names (engine.eras.retag), callees included."""
+    done: dict[tuple[str, str], Program] = {}
+    own = _khugepaged(K.collapse(code))
+    programs = {path: retag(own.get(path) or PATHS[path].program, vid, code.kernel, done) for path in PATHS}
+    return Variant(vid, title, summary, code, None, MappingProxyType(programs), retag(EXIT_MM, vid, code.kernel, done))
+
+
+VARIANTS: dict[str, Variant] = {d[0]: _variant(*d) for d in _DEFS + _LATER}
 VARIANT_IDS: tuple[str, ...] = tuple(VARIANTS)
 ABLATIONS: tuple[str, ...] = tuple(v for v in VARIANT_IDS if VARIANTS[v].is_ablation)
 _NAMED_SETS: dict[frozenset[str], Variant] = {v.checks: v for v in VARIANTS.values() if v.checks is not None}
@@ -171,9 +211,33 @@ def with_checks(checks: Iterable[str]) -> Variant:
     return _NAMED_SETS.get(kept) or _subset(ids_of(kept))
 
 
-def every_variant() -> tuple[Variant, ...]:
-    """The named variants, then every check set that is not one of them."""
-    return tuple(VARIANTS.values()) + tuple(v for v in map(with_checks, CHECK_SETS) if v.id not in VARIANTS)
+def every_variant(era: str | None = None) -> tuple[Variant, ...]:
+    """The named variants, then every check set that is not one of them; of ``era`` only,
+    if given (the check sets are v4.8's)."""
+    sets = tuple(v for v in map(with_checks, CHECK_SETS) if v.id not in VARIANTS)
+    return tuple(v for v in tuple(VARIANTS.values()) + sets if era is None or v.era == era)
+
+
+def era_variants(era: str) -> tuple[str, ...]:
+    """The named variants of ``era``, in the order menus list them."""
+    return tuple(vid for vid, v in VARIANTS.items() if v.era == era)
+
+
+def _listing(era: str) -> str:
+    sets = f", or {BASELINE}[checks=...] with any of {', '.join(ALL_CHECKS)}" if era == FIRST_ERA else ""
+    return f"{', '.join(era_variants(era))}{sets}"
+
+
+def in_era(vid: str, era: str) -> Variant:
+    """The variant ``vid`` names, which must be one of ``era``'s: a scenario of that era
+    runs, lists and declares no other.  A VariantError names the era's variants."""
+    if vid not in VARIANTS and _CHECKS_ID.fullmatch(vid.strip()) is None:
+        raise VariantError(f"unknown variant {vid!r}; the {era} era's variants are {_listing(era)}")
+    v = variant(vid)
+    if v.era != era:
+        raise VariantError(f"variant {v.id!r} is of the {v.era} era ({ERAS[v.era].title}); a {era} scenario "
+                           f"runs only the {era} era's variants: {_listing(era)}")
+    return v
 
 
 def variant(vid: str) -> Variant:

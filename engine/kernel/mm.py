@@ -66,12 +66,15 @@ def deref(c: Ctx, ptr: Ptr | None, field: str, where: str, check: Fix) -> Vma:
     return obj.vma
 
 
+def is_thp_allowed(c: Ctx, vma: Vma) -> bool:
+    """hugepage_vma_check's first test: VM_HUGEPAGE or THP "always", and not VM_NOHUGEPAGE."""
+    return (vma.has(VM_HUGEPAGE) or c.get("config").thp == "always") and not vma.has(VM_NOHUGEPAGE)
+
+
 def hugepage_vma_check(c: Ctx, vma: Vma) -> bool:
     """v4.8: THP allowed for the VMA (VM_HUGEPAGE or "always", not VM_NOHUGEPAGE), and it is
     anonymous with an anon_vma; shmem, stacks and VM_NO_KHUGEPAGED are not modelled."""
-    if (not vma.has(VM_HUGEPAGE) and c.get("config").thp != "always") or vma.has(VM_NOHUGEPAGE):
-        return False
-    return vma.anon_vma is not None and vma.vm_ops is None
+    return is_thp_allowed(c, vma) and vma.anon_vma is not None and vma.vm_ops is None
 
 
 def alloc_vma(c: Ctx, vma: Vma, stack: str) -> Ptr:

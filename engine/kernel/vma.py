@@ -10,8 +10,11 @@ HPAGE_PMD_NR = HPAGE_PMD_SIZE // PAGE_SIZE
 HPAGE_PMD_MASK = ~(HPAGE_PMD_SIZE - 1)
 PUD_SIZE = 1 << 30
 
-VM_READ, VM_WRITE, VM_SHARED = "VM_READ", "VM_WRITE", "VM_SHARED"
+VM_READ, VM_WRITE, VM_EXEC, VM_SHARED = "VM_READ", "VM_WRITE", "VM_EXEC", "VM_SHARED"
 VM_HUGEPAGE, VM_NOHUGEPAGE = "VM_HUGEPAGE", "VM_NOHUGEPAGE"
+VM_DENYWRITE = "VM_DENYWRITE"     # a file mapped so nobody may write it: an executable's text
+VM_FLAGS = (VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_DENYWRITE)
+"""The vm_flags the model knows; scenario files and mmap's flags may use these."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ mapping's ->mmap only sets vm_ops; accounting and mlock left out.
 
 from __future__ import annotations
 
+from engine.errors import ScenarioError
 from engine.kernel import mm
-from engine.kernel.vma import Vma
+from engine.kernel.vma import VM_FLAGS, Vma
 from engine.program import Path, Program, Start, Step
 from engine.programs.munmap import DO_MUNMAP
 from engine.programs.syscall import locked
@@ -43,8 +44,14 @@ MMAP_REGION = locked("mmap_region", (
 
 
 def _defaults(args: dict, start: Start, tid: str, program: Program) -> dict:
-    """An anonymous, read-write mapping at file offset 0 unless the scenario says otherwise."""
-    return {"file": None, "pgoff": 0, "flags": ("VM_READ", "VM_WRITE"), **args}
+    """An anonymous, read-write mapping at file offset 0 unless the scenario says otherwise;
+    its flags must be ones the model knows (engine.kernel.vma.VM_FLAGS)."""
+    args = {"file": None, "pgoff": 0, "flags": ("VM_READ", "VM_WRITE"), **args}
+    unknown = [f for f in args["flags"] if f not in VM_FLAGS]
+    if unknown:
+        raise ScenarioError(f"thread {tid}: mmap_region flag {unknown[0]!r} is not one the model knows "
+                            f"({', '.join(VM_FLAGS)})")
+    return args
 
 
 PATHS = (Path("mmap_region", MMAP_REGION, setup=_defaults, task=True),)

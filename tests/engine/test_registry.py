@@ -11,7 +11,7 @@ from engine.variants import BASELINE, VARIANTS, diff
 
 
 def _all_programs() -> list[Program]:
-    return [p for v in VARIANTS.values() for path in PATHS for p in v.program(path).closure()]
+    return [p for v in VARIANTS.values() for path in PATHS for p in v.program(path).closure() + v.exit_mm.closure()]
 
 
 def test_every_program_a_scenario_names_comes_from_the_registry():
@@ -22,9 +22,11 @@ def test_every_program_a_scenario_names_comes_from_the_registry():
 
 
 def test_every_program_names_its_kernel_version_and_every_line_is_one_step():
-    for p in _all_programs():
-        assert p.kernel == "v4.8", p
-        assert p.steps and all(s.line.strip() for s in p.steps), p
+    for v in VARIANTS.values():
+        for p in (p for path in PATHS for p in v.program(path).closure() + v.exit_mm.closure()):
+            assert p.kernel == v.kernel, (v.id, p)
+            assert p.steps and all(s.line.strip() for s in p.steps), p
+    assert {v.kernel for v in VARIANTS.values()} == {"v4.8", "v5.4", "v5.8"}
 
 
 def test_labels_are_unique_within_each_program():
@@ -41,11 +43,21 @@ def test_a_line_may_only_call_a_program_it_declares(scenarios):
         ctx.call(undeclared)
 
 
-def test_the_baseline_runs_the_registry_and_variants_replace_only_khugepaged():
+def test_the_baseline_runs_the_registry_and_its_eras_variants_replace_only_khugepaged():
     assert VARIANTS[BASELINE].programs == {}
     for v in VARIANTS.values():
-        assert set(v.programs) <= {"collapse_huge_page", "khugepaged_do_scan"}
-        assert v.program("vm_munmap") is PATHS["vm_munmap"].program
+        if v.era == BASELINE:
+            assert set(v.programs) <= {"collapse_huge_page", "khugepaged_do_scan"}
+            assert v.program("vm_munmap") is PATHS["vm_munmap"].program
+
+
+def test_a_later_kernels_variant_runs_its_own_copy_of_every_path():
+    for vid in ("v5.4", "v5.8"):
+        v = VARIANTS[vid]
+        assert set(v.programs) == set(PATHS)
+        assert all(p.key == (p.function, vid) for path in PATHS for p in v.program(path).closure())
+        assert v.exit_mm.key == ("mmput", vid)
+        assert [s.effect for s in v.program("vm_munmap").steps] == [s.effect for s in PATHS["vm_munmap"].program.steps]
 
 
 def test_an_ablation_differs_from_v48_by_exactly_the_check_it_removes():
@@ -79,9 +91,8 @@ def test_the_digest_changes_with_a_program_the_scenario_runs_and_not_with_others
     from engine import scenario as scenario_module
     s = scenarios["rwsem-basics"]
     raw = s.path.read_bytes()
-
-    def digest():
-        return scenario_module._digest(raw, s.paths, engine.VARIANT_IDS)
+    def digest() -> str:
+        return scenario_module._digest(raw, s.paths, s.variant_ids)
     before = digest()
     runs = {call.program for t in s.spec.threads for call in t.sequence}
     other = next(name for name in PATHS if name not in runs and name not in ("collapse_huge_page", "khugepaged_do_scan"))

@@ -103,7 +103,7 @@ def test_khugepaged_blocks_on_the_anon_vma_lock_while_split_holds_it(start):
 
 
 def test_split_never_takes_mmap_sem_in_any_schedule_of_any_variant(scenarios):
-    for variant in engine.VARIANT_IDS:
+    for variant in scenarios[SID].variant_ids:
         touched = set()
         for state in _every_state(scenarios[SID], variant):
             mmap_sem = state.lock(MMAP_SEM)

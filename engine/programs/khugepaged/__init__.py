@@ -1,8 +1,10 @@
-"""khugepaged's anonymous collapse: collapse_huge_page and what it calls (v4.8 era).
+"""khugepaged's anonymous collapse: collapse_huge_page and what it calls (v4.8 era; v5.4
+and v5.8 in ``later``).
 
 One module per kernel function: ``collapse`` (collapse_huge_page), ``revalidate``
 (hugepage_vma_revalidate), ``swapin`` (__collapse_huge_page_swapin, do_swap_page,
-__lock_page_or_retry); ``code`` holds what a variant's code does differently.  Each
+__lock_page_or_retry), ``later`` (v5.4's hugepage_vma_check and v5.8's anon test); ``code``
+holds what a variant's code does differently.  Each
 module's docstring lists its departures from the kernel (docs/model.md#collapse-huge-page).
 """
 

@@ -69,6 +69,10 @@ class Code:
     what-if of a flush that sends no IPI, which GUP-fast cannot hold up.
     ``collapse_under_read``: a what-if no kernel ran: v4.8 keeps mmap_sem for read across
     the pmd conversion (no up_read + down_write before it; up_read at ``out``).
+    ``kernel``: the kernel whose code this is (its programs say so, and it picks the
+    variant's era and names); ``file_thp``: v5.4's hugepage_vma_check, which also accepts
+    read-only file text (99cb0dbd47a1); ``anon_test``: v5.8's "Anon VMA expected" test in
+    hugepage_vma_revalidate (594cced14ad3).  See engine/programs/khugepaged/later.py.
     """
 
     variant: str
@@ -77,6 +81,9 @@ class Code:
     checks: frozenset[str] = frozenset(ALL_CHECKS)
     flush_waits: bool = True
     collapse_under_read: bool = False
+    kernel: str = KERNEL
+    file_thp: bool = False
+    anon_test: bool = False
 
     @property
     def pmd_recheck(self) -> bool:
@@ -86,3 +93,9 @@ class Code:
     def stale_vma_fix(self) -> Fix:
         """What would have caught a use of the vma pointer after mmap_sem was dropped."""
         return fixes.REVALIDATE if self.pointer_check else fixes.VMAP
+
+    @property
+    def anon_fix(self) -> Fix:
+        """What would have caught anon_vma_lock_write(NULL): hugepage_vma_check while it
+        rejected every file VMA, the explicit anon test once it accepts file text (v5.4)."""
+        return fixes.ANON_VMA_EXPECTED if self.file_thp else fixes.VMA_CHECK

@@ -30,6 +30,7 @@ from engine.kernel.pgtable import HUGE, NONE, PRESENT, SWAP, TABLE, Pmd
 from engine.kernel.rwsem import READ, WRITE
 from engine.kernel.vma import Vma
 from engine.program import Program, Step, Value, line, lock_step, unlock_step
+from engine.programs.khugepaged import later
 from engine.programs.khugepaged.code import KERNEL, Code
 from engine.programs.khugepaged.revalidate import pmd_changed, revalidate, revalidated, v1_first_checks
 from engine.programs.khugepaged.swapin import swapin
@@ -131,9 +132,10 @@ def _v1_middle(code: Code, swapin_program: Program) -> list[Step]:
 
 
 # -- the tail: the collapse itself, under mmap_sem (write) ----------------------------------------
-def _clear_pmd_steps(stale: Fix, flush_waits: bool = True) -> list[Step]:
+def _clear_pmd_steps(stale: Fix, anon: Fix, flush_waits: bool = True) -> list[Step]:
     """From the anon_vma lock to pmdp_collapse_flush: ``stale`` is the fix that would have
-    caught a use of the vma pointer after mmap_sem was dropped, in this variant;
+    caught a use of the vma pointer after mmap_sem was dropped, in this variant, and
+    ``anon`` the one that would have caught a vma with no anon_vma;
     ``flush_waits``: the flush's IPI waits for CPUs with interrupts off (docs/model.md#gup-fast)."""
 
     @line("anon_vma_lock_write(vma->anon_vma);", "{me} takes the anon_vma lock (write) to keep rmap walkers out",
@@ -142,7 +144,7 @@ def _clear_pmd_steps(stale: Fix, flush_waits: bool = True) -> list[Step]:
         vma = mm.deref(c, c["vma"], "anon_vma", "collapse_huge_page", stale)
         if vma.anon_vma is None:
             oracles.null_deref(c, "vma->anon_vma", "down_write, called from anon_vma_lock_write",
-                               "collapse_huge_page", fixes.VMA_CHECK)
+                               "collapse_huge_page", anon)
         c["anon_vma"] = vma.anon_vma
         c.acquire(anon_vma_lock(vma.anon_vma), WRITE)
 
@@ -292,13 +294,14 @@ def collapse(code: Code) -> Program:
         middle, exits = _v48_middle(code, revalidate_program, swapin_program), [_out_up_read]
     stale = code.stale_vma_fix
     out = OUT_READ if code.collapse_under_read else _OUT
-    tail = (_clear_pmd_steps(stale, code.flush_waits) + _isolate_steps(stale) + _install_steps(stale)
+    tail = (_clear_pmd_steps(stale, code.anon_fix, code.flush_waits) + _isolate_steps(stale) + _install_steps(stale)
             + [out, _finish] + exits)
     params = ("mm", "address", "hpage", "node", "referenced")
     if not code.returns_vma:
         params = ("mm", "address", "hpage", "vma", "node", "referenced")
-    return Program("collapse_huge_page", KERNEL, code.variant, params, tuple(_HEAD) + tuple(middle) + tuple(tail),
-                   doc=__doc__ or "", callees=(revalidate_program, swapin_program))
+    doc = (__doc__ or "") if code.kernel == KERNEL else (later.__doc__ or "")
+    return Program("collapse_huge_page", code.kernel, code.variant, params, tuple(_HEAD) + tuple(middle) + tuple(tail),
+                   doc=doc, callees=(revalidate_program, swapin_program))
 
 
 def _isolate(c: Ctx) -> bool:

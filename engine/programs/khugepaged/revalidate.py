@@ -16,8 +16,8 @@ from engine import fixes
 from engine.kernel import mm
 from engine.kernel.vma import HPAGE_PMD_SIZE, hpage_range
 from engine.program import Program, Step, Value, line
-from engine.programs.khugepaged.code import (CHECK_EXIT, CHECK_RANGE, CHECK_VMA, CHECK_VMA_NULL, KERNEL,
-                                             Code)
+from engine.programs.khugepaged import later
+from engine.programs.khugepaged.code import CHECK_EXIT, CHECK_RANGE, CHECK_VMA, CHECK_VMA_NULL, Code
 from engine.state import Ctx
 
 Fail = Callable[[Ctx, str], None]
@@ -28,9 +28,11 @@ def scan_result(c: Ctx, function: str, code: str | int) -> None:
     c.say(f"{function} returns {text}", kind="scan-result", code=None if code == 0 else str(code))
 
 
-def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], str]) -> list[Step]:
+def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], str],
+                check: Program | None = None) -> list[Step]:
     """Andrea's checks as steps.  ``fail`` is how the code at hand gives up and ``on_fail``
-    writes that in C; ``code.checks`` says which checks the variant has."""
+    writes that in C; ``code.checks`` says which checks the variant has.  ``check`` is
+    v5.4's hugepage_vma_check, a function of its own, for code with ``file_thp``."""
     vmap = "*vmap = " if code.returns_vma else ""
     null = f" if (!vma) {on_fail('SCAN_VMA_NULL')}" if CHECK_VMA_NULL in code.checks else ""
 
@@ -57,13 +59,15 @@ def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], st
 
     @line(f"if (!hugepage_vma_check(vma)) {on_fail('SCAN_VMA_CHECK')}",
           "{me} checks that the vma may hold a huge page (anonymous, THP allowed)")
-    def vma_check(c: Ctx) -> None:
+    def v48_check(c: Ctx) -> None:
         if not mm.hugepage_vma_check(c, mm.deref(c, c["vma"], "vm_flags", "hugepage_vma_check", fixes.VMA_NULL)):
             fail(c, "SCAN_VMA_CHECK")
 
+    vma_check = v48_check if check is None else later.call_check(check, fail, on_fail)
     kept = ((test_exit, CHECK_EXIT in code.checks), (find, True), (address_range, CHECK_RANGE in code.checks),
             (vma_check, CHECK_VMA in code.checks))
-    return [s for s, is_kept in kept if is_kept]
+    steps = [s for s, is_kept in kept if is_kept]
+    return steps + ([later.anon_test(fail, caller, on_fail)] if code.anon_test else [])
 
 
 def revalidate(code: Code) -> Program:
@@ -73,11 +77,13 @@ def revalidate(code: Code) -> Program:
         scan_result(c, "hugepage_vma_revalidate", result)
         c.ret((result, c.locals.get("vma")) if code.returns_vma else result)
 
-    steps = check_steps(code, done, "hugepage_vma_revalidate", lambda scan: f"return {scan};")
+    check = later.hugepage_vma_check(code) if code.file_thp else None
+    steps = check_steps(code, done, "hugepage_vma_revalidate", lambda scan: f"return {scan};", check)
     steps.append(Step("return 0;", lambda c: done(c, 0)))
     params = ("mm", "address", "vmap") if code.returns_vma else ("mm", "address")
-    return Program("hugepage_vma_revalidate", KERNEL, code.variant, params, tuple(steps),
-                   doc="Andrea's revalidation after re-taking mmap_sem (docs/model.md#hugepage-vma-revalidate).")
+    return Program("hugepage_vma_revalidate", code.kernel, code.variant, params, tuple(steps),
+                   doc="Andrea's revalidation after re-taking mmap_sem (docs/model.md#hugepage-vma-revalidate).",
+                   callees=(check,) if check else ())
 
 
 def revalidated(c: Ctx, code: Code, value: Value) -> str | int:

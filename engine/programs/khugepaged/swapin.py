@@ -193,6 +193,6 @@ def swapin(code: Code, revalidate_program: Program) -> Program:
         after_retake = (_revalidate_step(code, revalidate_program),) + ((_pmd_check,) if code.pmd_recheck else ())
     steps = first + (_map_first, _next_swap, _RETAKE) + after_retake + (_remap, _DONE)
     params = ("mm", "vma", "address", "pmd") + (() if code.pointer_check else ("referenced",))
-    return Program("__collapse_huge_page_swapin", KERNEL, code.variant, params, steps,
+    return Program("__collapse_huge_page_swapin", code.kernel, code.variant, params, steps,
                    doc="Swap in the range's swap ptes under mmap_sem (read); do_swap_page may drop it.",
                    callees=(DO_SWAP_PAGE, revalidate_program))
