@@ -24,10 +24,12 @@ from pathlib import Path
 
 import engine
 from app.views.format import hexaddr, value_text
+from engine.eras import lock_name
 from engine.errors import ModelError
 from engine.kernel.pgtable import HUGE, TABLE
 
-VARIANT_HELP = "a named variant (v4.8, v1-pointer-check, ...) or 'v4.8[checks=vma-check,pmd-recheck]'"
+VARIANT_HELP = ("a named variant of the scenario's era (v4.8, v1-pointer-check, ...; v5.4, v5.8) or "
+                "'v4.8[checks=vma-check,pmd-recheck]'; default: the era's fixed kernel, v4.8 or v5.8")
 from engine.kernel.ptr import Ptr
 from engine.state import State
 
@@ -79,7 +81,7 @@ def _parser() -> _Root:
 
     p = sub.add_parser("show", help="replay a schedule and print the state")
     p.add_argument("scenario")
-    p.add_argument("--variant", "-v", default="v4.8", type=_variant_id, help=VARIANT_HELP)
+    p.add_argument("--variant", "-v", default=None, type=_variant_id, help=VARIANT_HELP)
     p.add_argument("--schedule", "-s", default="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
@@ -92,7 +94,7 @@ def _parser() -> _Root:
 
     p = sub.add_parser("explore", help="search for a bad schedule or prove a variant safe")
     p.add_argument("scenario")
-    p.add_argument("--variant", "-v", default="v4.8", type=_variant_id, help=VARIANT_HELP)
+    p.add_argument("--variant", "-v", default=None, type=_variant_id, help=VARIANT_HELP)
     p.add_argument("--goal", "-g", default="any",
                    help="any, a violation kind, a SCAN_* code, returned(FUNC)=CODE, or result(T)=V & final(PATH)=V")
     p.add_argument("--max-preemptions", type=int, default=None)
@@ -133,6 +135,12 @@ def _variant_id(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _of_era(scenario: engine.Scenario, args: argparse.Namespace) -> str:
+    """--variant, which must be of the scenario's era; by default the era's fixed kernel."""
+    args.variant = scenario.variant(args.variant or scenario.era.baseline).id
+    return args.variant
+
+
 def _replay(scenario: engine.Scenario, variant: str, schedule: str) -> engine.Run:
     return engine.replay(scenario.initial(variant), engine.parse_schedule(schedule))
 
@@ -154,7 +162,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     scenario = resolve(args.scenario)
-    run = _replay(scenario, args.variant, args.schedule)
+    run = _replay(scenario, _of_era(scenario, args), args.schedule)
     if args.json:
         from app.views import replay_json
         print(json.dumps(replay_json(scenario, args.variant, run), indent=2))
@@ -196,7 +204,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     from engine.explore import check_goal, explore_from, parse_goal
     scenario = resolve(args.scenario)
     goal = parse_goal(args.goal)
-    check_goal(goal, scenario.initial(args.variant), f"{scenario.id} under {args.variant}")
+    check_goal(goal, scenario.initial(_of_era(scenario, args)), f"{scenario.id} under {args.variant}")
     if args.max_states < 1 or (args.max_preemptions is not None and args.max_preemptions < 0):
         raise UsageError("--max-states must be at least 1 and --max-preemptions at least 0")
     start = time.monotonic()
@@ -268,7 +276,7 @@ def render(scenario: engine.Scenario, variant: str, run: engine.Run) -> str:
             locals_ = ", ".join(f"{k}={_value(state, v)}" for k, v in top.locals)
             out.append(f"      stack: {' > '.join(f.program.function for f in t.frames)}; {locals_}")
     out.append(f"enabled: {', '.join(engine.enabled(state)) or 'none'}")
-    out += ["", "locks:"] + [f"  {lk.name}: {_holders(lk)}" for lk in state.locks] or ["  (none held)"]
+    out += ["", "locks:"] + [f"  {lock_name(lk.id, state.config.kernel)}: {_holders(lk)}" for lk in state.locks]
     if not state.locks:
         out.append("  (none held)")
     out += ["", f"mm: mm_users={state.mm.users} mm_count={state.mm.count}", "vmas:"]

@@ -43,7 +43,7 @@ from app.answers import explore_json
 from app.lru import Lru
 from app.store import Store
 from app.workers import new_pool, stop
-from engine.checks import CheckSets, check_sets
+from engine.checks import CheckSets, check_sets, has_check_sets
 from engine.explore import DEFAULT_MAX_STATES, Goal, explore_from
 
 MAX_STATES_LIMIT = 1_000_000
@@ -292,9 +292,10 @@ class Searches:
         self.store.put(scenario, DEFAULT_MAX_STATES, job.result())
 
     def warm(self, scenarios: dict[str, engine.Scenario]) -> None:
-        """Start every scenario's check sets, so the why-checks pages are ready when asked;
+        """Start every v4.8-era scenario's check sets, so the why-checks pages are ready when asked;
         of several server processes sharing a store, one does it and the others read its files."""
         if not self.store.claim_warming():
             return
         for s in scenarios.values():
-            self.check_sets(s)
+            if has_check_sets(s):
+                self.check_sets(s)

@@ -1,12 +1,14 @@
 """What a request names, validated once for pages and the API alike: a scenario, a variant
 and the digest of the version its link was made for.
 
-The rule, in this order: an unknown scenario is a 404; an unknown variant is a 404 page
-listing every variant with the schedule kept (the API answers 400 naming them); a digest
+The rule, in this order: an unknown scenario is a 404; an unknown variant, or one of
+another era than the scenario's (engine.eras), is a 404 page listing the era's variants
+with the schedule kept (the API answers 400 naming them); a digest
 ``h`` that is not the scenario's is a 409 stale link (the page offers the same link on
 the current version). ``h`` absent or empty means no digest was given: the link is taken
-to be current.  Each face declares its query parameters (a default variant, or none for
-the API's replay, which requires one) through :func:`target`; the checks are the same.
+to be current.  Each face declares its query parameters (which of the era's variants a
+link without one opens, or none for the API's replay, which requires one) through
+:func:`target`; the checks are the same.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from app.views.catalog import scenario_card
 from engine import Scenario
 from engine.errors import VariantError
 
-VARIANT_HELP = "variant id, e.g. v1-pointer-check, or a set of v4.8's checks: v4.8[checks=vma-check,pmd-recheck]"
+VARIANT_HELP = ("variant id of the scenario's era, e.g. v1-pointer-check, or a set of v4.8's checks: "
+                "v4.8[checks=vma-check,pmd-recheck]; v5.4 or v5.8 for a v5.4-era scenario")
 DIGEST_HELP = "scenario digest the link was made for"
 
 
@@ -41,20 +44,29 @@ def known_scenario(request: Request, scenario_id: str) -> Scenario:
     if scenario_id not in scenarios:
         raise Problem(404, "Unknown scenario",
                       f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}",
-                      tuple((s.spec.title, links.player_href(s, engine.VARIANT_IDS[0], ()))
+                      tuple((s.spec.title, links.player_href(s, s.era.default, ()))
                             for _, s in sorted(scenarios.items())))
     return scenarios[scenario_id]
 
 
 def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:
-    """The canonical id of the variant ``variant_id`` names (a check set in any order)."""
+    """The canonical id of the variant ``variant_id`` names (a check set in any order), which
+    must be of the scenario's era."""
     try:
-        return engine.variant(variant_id).id
+        return scenario.variant(variant_id).id
     except VariantError as e:
-        raise Problem(400, "Unknown variant", str(e),
+        raise Problem(400, "Variant of another era" if _is_variant(variant_id) else "Unknown variant", str(e),
                       tuple((f"{vid}: {engine.VARIANTS[vid].title}", links.raw_player_href(scenario, vid, run))
-                            for vid in engine.VARIANT_IDS),
+                            for vid in scenario.variant_ids),
                       page_status=404) from None
+
+
+def _is_variant(variant_id: str) -> bool:
+    try:
+        engine.variant(variant_id)
+        return True
+    except VariantError:
+        return False
 
 
 def check_digest(scenario: Scenario, h: str | None, variant_ids: tuple[str, ...], current_href: str) -> None:
@@ -77,18 +89,25 @@ def check_target(scenario: Scenario, variant_id: str, h: str | None, run: str = 
     return Target(scenario, variant_id)
 
 
-def target(default_variant: str | None = engine.VARIANT_IDS[0], *, api: bool = False) -> Callable[..., Target]:
-    """The dependency for one face: ``default_variant`` None makes ``v`` required; ``api``
-    bounds the parameters' length, as the API's OpenAPI description states."""
+Default = tuple[str, Callable[[Scenario], str]]
+FIRST: Default = ("the era's first variant: v1-pointer-check, or v5.4", lambda s: s.era.default)
+FIXED: Default = ("the era's fixed kernel: v4.8, or v5.8", lambda s: s.era.baseline)
+
+
+def target(default_variant: Default | None = FIRST, *, api: bool = False) -> Callable[..., Target]:
+    """The dependency for one face: ``default_variant`` says (in words, for the OpenAPI
+    description) and picks the scenario's variant when ``v`` is not given; None makes
+    ``v`` required; ``api`` bounds the parameters' length, as the OpenAPI description states."""
     limit = 64 if api else None
     v_limit = 128 if api else None      # room for all five checks in any order
-    v_query = Query(... if default_variant is None else default_variant, max_length=v_limit,
-                    description=VARIANT_HELP)
+    which = "" if default_variant is None else f" (default: {default_variant[0]})"
+    v_query = Query(... if default_variant is None else None, max_length=v_limit, description=VARIANT_HELP + which)
     h_query = Query(None, max_length=limit, description=DIGEST_HELP)
 
-    def dependency(request: Request, scenario: Scenario = Depends(known_scenario), v: str = v_query,
+    def dependency(request: Request, scenario: Scenario = Depends(known_scenario), v: str | None = v_query,
                    h: str | None = h_query) -> Target:
-        return check_target(scenario, v, h, request.query_params.get("run", ""))
+        chosen = v if v is not None or default_variant is None else default_variant[1](scenario)
+        return check_target(scenario, chosen, h, request.query_params.get("run", ""))
     return dependency
 
 
@@ -101,15 +120,16 @@ class Pair:
     b: str
 
 
-def pair(request: Request, scenario: Scenario = Depends(known_scenario), a: str = engine.VARIANT_IDS[0],
-         b: str = "v4.8", h: str | None = None) -> Pair:
+def pair(request: Request, scenario: Scenario = Depends(known_scenario), a: str | None = None,
+         b: str | None = None, h: str | None = None) -> Pair:
+    """Two variants of the scenario's era; by default its first and its fixed kernel."""
     run = request.query_params.get("run", "")[:MAX_RUN_CHARS]
-    a, b = (check_variant(scenario, vid, run) for vid in (a, b))
+    a, b = (check_variant(scenario, vid, run) for vid in (a or FIRST[1](scenario), b or FIXED[1](scenario)))
     check_digest(scenario, h, (a, b), links.compare_href(scenario, a, b, ()))
     return Pair(scenario, a, b)
 
 
 PAGE = target()
 API_REPLAY = target(None, api=True)
-EXPLORE_PAGE = target("v4.8")
-EXPLORE_API = target("v4.8", api=True)
+EXPLORE_PAGE = target(FIXED)
+EXPLORE_API = target(FIXED, api=True)

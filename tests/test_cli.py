@@ -151,3 +151,28 @@ def test_a_check_set_variant_is_shown_and_explored_under_its_canonical_id():
     found = mmlock("explore", "realloc-file", "-v", "v4.8[checks=address-range]", "--goal", "any")
     assert found.returncode == 0
     assert "realloc-file under v4.8[checks=address-range], goal any: violation" in found.stdout
+
+
+# -- eras --------------------------------------------------------------------------------------
+def test_show_defaults_to_the_eras_fixed_kernel_and_v5_8_names_the_lock_mmap_lock(capsys):
+    assert main(["show", "realloc-file-exec", "-s", "ABK3"]) == 0
+    out = capsys.readouterr().out
+    assert "under v5.8, step 5" in out and "  mmap_lock: write by A; queue: B (read), K (read)" in out
+    assert "collapse_huge_page: mmap_read_lock(mm);" in out and "mmap_sem" not in out
+    assert main(["show", "realloc-file", "-s", "AK3"]) == 0
+    old = capsys.readouterr().out
+    assert "under v4.8" in old and "  mmap_sem: " in old and "mmap_lock" not in old
+
+
+def test_explore_finds_v5_4s_null_deref_and_proves_v5_8_safe(capsys):
+    assert main(["explore", "realloc-file-exec", "--variant", "v5.4"]) == 0
+    assert "schedule ABK3A9B7K26 (47 steps, 0 preemptions" in capsys.readouterr().out
+    assert main(["explore", "realloc-file-exec", "--variant", "v5.8", "--goal", "any"]) == 0
+    assert "goal any: safe" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scenario, vid, era", [("realloc-file-exec", "v4.8", "v5.4"), ("realloc-file", "v5.4", "v4.8")])
+def test_a_variant_of_another_era_is_refused_naming_the_eras_variants(capsys, scenario, vid, era):
+    assert main(["show", scenario, "--variant", vid]) == 2
+    err = capsys.readouterr().err
+    assert f"a {era} scenario runs only the {era} era's variants" in err

@@ -23,8 +23,8 @@ def _summary(s: engine.Scenario) -> dict:
             "question": s.spec.question, "kernel": s.spec.kernel, "case": s.spec.case,
             "threads": [{"id": t.id, "name": t.name, "program": t.program,
                          "calls": [call.program for call in t.sequence]} for t in s.spec.threads],
-            "expect": s.spec.expect,
-            "link_digests": {vid: s.link_digest(vid) for vid in engine.VARIANT_IDS}}
+            "expect": s.spec.expect, "variants": list(s.variant_ids),
+            "link_digests": {vid: s.link_digest(vid) for vid in s.variant_ids}}
 
 
 @router.get("/scenarios", summary="Every scenario with its expected verdict per variant")

@@ -25,7 +25,7 @@ from app.replays import MAX_RUN_CHARS, RunError, load_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
-from engine.checks import CheckSets
+from engine.checks import CheckSets, has_check_sets, why_no_check_sets
 from engine.errors import GoalError, VariantError
 from engine.programs.khugepaged import ALL_CHECKS
 from engine.explore import check_goal, parse_goal
@@ -96,11 +96,24 @@ async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], boo
 
 
 def _answers(request: Request, scenarios: dict[str, engine.Scenario]) -> dict[str, CheckSets | None]:
-    """Each scenario's check sets, or None while its background job runs."""
+    """Each v4.8-era scenario's check sets, or None while its background job runs; a
+    scenario of a later era runs no check sets and is not a key."""
     try:
-        return {sid: searches(request).check_sets(s) for sid, s in scenarios.items()}
+        return {sid: searches(request).check_sets(s) for sid, s in scenarios.items() if has_check_sets(s)}
     except Busy as e:
         raise busy(e) from None
+
+
+def no_check_sets(s: engine.Scenario) -> Problem:
+    """The answer for a later era's scenario where its check sets were asked for."""
+    return Problem(404, "No check sets in this era", why_no_check_sets(s),
+                   (("Open it in the player", links.player_href(s, s.era.default, ())),
+                    ("Compare its variants", links.compare_href(s, s.era.default, s.era.baseline, ()))))
+
+
+def _left_out(scenarios: dict[str, engine.Scenario]) -> list[dict[str, str]]:
+    return [{"scenario": sid, "kernel": s.spec.kernel, "why": why_no_check_sets(s)}
+            for sid, s in scenarios.items() if not has_check_sets(s)]
 
 
 def _computing(answers: dict[str, CheckSets | None]) -> Response:
@@ -130,12 +143,15 @@ def checks_api(request: Request) -> Response:
     answers = _answers(request, request.app.state.scenarios)
     if any(a is None for a in answers.values()):
         return _computing(answers)
-    return JSONResponse(checks_json([a for a in answers.values() if a is not None]))
+    return JSONResponse({**checks_json([a for a in answers.values() if a is not None]),
+                         "left_out": _left_out(request.app.state.scenarios)})
 
 
 @router.get("/api/scenarios/{scenario_id}/checks", tags=["api"], responses=COMPUTING,
             summary="Which of v4.8's five checks one scenario needs: all 32 sets")
 def scenario_checks_api(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    if not has_check_sets(s):
+        raise no_check_sets(s)
     answer = _answers(request, {s.id: s})[s.id]
     return _computing({s.id: None}) if answer is None else JSONResponse(check_sets_json(answer))
 
@@ -176,6 +192,9 @@ def checks_page(request: Request) -> Response:
 
 @router.get("/s/{scenario_id}/checks", include_in_schema=False)
 def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    if not has_check_sets(s):
+        return render(request, "checks_era.html", {"title": f"Why each check is needed: {s.spec.title}",
+                                                   "left": views.left_out(s)})
     page = views.checks_page({s.id: s}, _answers(request, {s.id: s}), links.checks_href(s), links.checks_api_href(s))
     return render(request, "checks_scenario.html", {"title": f"Why each check is needed: {s.spec.title}",
                                                     "page": page, "row": page.rows[0]})
@@ -185,6 +204,8 @@ def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_sc
 def with_checks(s: engine.Scenario = Depends(known_scenario),
                 c: list[str] = Query([], max_length=len(ALL_CHECKS))) -> Response:
     """The checks page's form: the ticked checks, as the player on ``v4.8[checks=...]``."""
+    if not has_check_sets(s):
+        raise no_check_sets(s)
     try:
         variant = engine.variants.with_checks(c)
     except VariantError as e:

@@ -21,6 +21,7 @@ class VariantChoice:
     href: str
     current: bool
     declared: bool = True
+    kernel: str = "v4.8"        # whose code it runs (the scenario's kernel names its era)
 
 
 def verdict(scenario: Scenario, variant_id: str) -> tuple[str, bool]:
@@ -33,19 +34,20 @@ def verdict(scenario: Scenario, variant_id: str) -> tuple[str, bool]:
     return ", ".join(kinds), False
 
 
-def variant_ids(*current: str | None) -> tuple[str, ...]:
-    """The named variants, then each ``current`` one that is a check set without a name."""
+def variant_ids(scenario: Scenario, *current: str | None) -> tuple[str, ...]:
+    """The named variants of the scenario's era, then each ``current`` one that is a check
+    set without a name."""
     extra = tuple(dict.fromkeys(v for v in current if v is not None and v not in engine.VARIANTS))
-    return engine.VARIANT_IDS + extra
+    return scenario.variant_ids + extra
 
 
 def variant_choices(scenario: Scenario, current: str | None, tids: tuple[str, ...]) -> list[VariantChoice]:
     out = []
-    for vid in variant_ids(current):
+    for vid in variant_ids(scenario, current):
         v = engine.variant(vid)
         text, safe = verdict(scenario, vid)
         out.append(VariantChoice(vid, v.title, v.summary, text, safe, player_href(scenario, vid, tids),
-                                 vid == current, vid in scenario.spec.expect))
+                                 vid == current, vid in scenario.spec.expect, v.kernel))
     return out
 
 
@@ -102,6 +104,6 @@ def scenario_card(scenario: Scenario, *variant_ids: str) -> ScenarioCard:
         scenario.link_digest(*variant_ids) if variant_ids else scenario.digest, spec.version,
         [f"{t.id}: {t.name} ({', then '.join(call.program for call in t.sequence)})"
          for t in sorted(spec.threads, key=lambda t: t.id)],
-        player_href(scenario, engine.VARIANT_IDS[0], ()), variant_choices(scenario, None, ()),
+        player_href(scenario, scenario.era.default, ()), variant_choices(scenario, None, ()),
         links.checks_href(scenario), links.checks_api_href(scenario), links.explore_href(scenario),
         links.explore_cancel_href(scenario))

@@ -12,7 +12,7 @@ from app import links
 from app.links import player_href, run_href
 from app.views.catalog import ScenarioCard, scenario_card
 from engine import Scenario
-from engine.checks import CheckSets, SetResult, safe_everywhere, together
+from engine.checks import CheckSets, SetResult, safe_everywhere, together, why_no_check_sets
 from engine.programs.khugepaged import ALL_CHECKS, CHECKS, Check, ids_of, names
 
 
@@ -118,14 +118,30 @@ def scenario_checks(scenario: Scenario, sets: CheckSets | None) -> ScenarioCheck
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A scenario of a later era, which runs none of the check sets, and why."""
+
+    card: ScenarioCard
+    why: str
+    compare_href: str
+
+
+def left_out(scenario: Scenario) -> LeftOut:
+    era = scenario.era
+    return LeftOut(scenario_card(scenario), why_no_check_sets(scenario),
+                   links.compare_href(scenario, era.default, era.baseline, ()))
+
+
+@dataclass(frozen=True)
 class ChecksPage:
-    """The why-checks page over some scenarios."""
+    """The why-checks page over some scenarios; ``left`` are those of later eras."""
 
     rows: tuple[ScenarioChecks, ...]
     checks: tuple[Check, ...]
     everywhere: str             # what keeps every scenario safe, once all rows are ready
     api_href: str
     href: str
+    left: tuple[LeftOut, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -150,8 +166,11 @@ def everywhere_text(all_sets: list[CheckSets]) -> str:
 
 def checks_page(scenarios: dict[str, Scenario], answers: dict[str, CheckSets | None], href: str,
                 api_href: str) -> ChecksPage:
-    rows = tuple(scenario_checks(s, answers[sid]) for sid, s in scenarios.items())
+    """The rows of the scenarios ``answers`` has (v4.8's), and the others left out, each
+    with its sentence."""
+    rows = tuple(scenario_checks(s, answers[sid]) for sid, s in scenarios.items() if sid in answers)
     ready = [a for a in answers.values() if a is not None]
-    text = everywhere_text(ready) if len(ready) == len(answers) else ""
-    return ChecksPage(rows, tuple(CHECKS.values()), text, api_href, href)
+    text = everywhere_text(ready) if ready and len(ready) == len(answers) else ""
+    left = tuple(left_out(s) for sid, s in scenarios.items() if sid not in answers)
+    return ChecksPage(rows, tuple(CHECKS.values()), text, api_href, href, left)
 

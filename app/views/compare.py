@@ -72,5 +72,5 @@ def compare(scenario: Scenario, a: tuple[str, Run, str], b: tuple[str, Run, str]
              for t in common.threads]
     return Compare(scenario_card(scenario), side(scenario, va, ra, pa), side(scenario, vb, rb, pb),
                    engine.format_schedule(tids), rows, first, ctrls,
-                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(variant_ids(va, vb)),
+                   compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(variant_ids(scenario, va, vb)),
                    engine.variants.diff(va, vb))

@@ -98,5 +98,5 @@ def explore_page(search: Search, answer: dict[str, Any], cached: bool, ask: str)
         answer=answer, cached=cached, ask=ask, headline=headline(answer, ask),
         segments=segments(scenario, variant, answer["schedule"]) if answer["schedule"] else [],
         scenario=scenario_card(scenario), search=search, cli=cli_line(search),
-        checks_href=links.checks_href(scenario), variants=variant_ids(variant),
+        checks_href=links.checks_href(scenario), variants=variant_ids(scenario, variant),
         player_href=links.player_href(scenario, variant, ()), explore_href=links.explore_href(scenario))

@@ -10,7 +10,8 @@ from app.links import compare_href, player_href, run_to_href
 from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices
 from app.views.memory import MemoryRow, PmdTableView, SlabRow, page_tables, slab_rows, user_memory
 from app.views.space import AddressSpace, address_space
-from app.views.threads import GLOSSARY, Control, LockView, ThreadView, controls, ended_text, lock_views, thread_views
+from app.views.threads import (Control, LockView, ThreadView, controls, ended_text, glossary, lock_views,
+                               thread_views)
 from app.views.timeline import StepEvents, Timeline, ViolationView, event_log, timeline, violation_view
 from engine import Run, Scenario
 
@@ -63,7 +64,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
         back_href=player_href(scenario, variant_id, tids[:-1]) if tids else "",
         restart_href=player_href(scenario, variant_id, ()),
         end_href=run_to_href(scenario, variant_id, tids, "end") if engine.enabled(state) else "",
-        compare_href=compare_href(scenario, variant_id, _other_variant(variant_id), tids),
+        compare_href=compare_href(scenario, variant_id, _other_variant(scenario, variant_id), tids),
         narration=f"Step {len(tids)}: {engine.narrate(state)}" if tids else engine.narrate(state),
         narration_text=engine.narrate(state),
         title=f"{scenario.spec.title} · {variant_id} · step {len(tids)}",
@@ -75,8 +76,10 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
                                              or prev.pages != state.pages),
         memory=user_memory(run), timeline=timeline(scenario, variant_id, run),
         events=event_log(scenario, variant_id, run), violation=violation_view(scenario, variant_id, run),
-        problem=problem, glossary=GLOSSARY)
+        problem=problem, glossary=glossary(state.config.kernel))
 
 
-def _other_variant(variant_id: str) -> str:
-    return "v4.8" if variant_id != "v4.8" else "v1-pointer-check"
+def _other_variant(scenario: Scenario, variant_id: str) -> str:
+    """What compare sets beside ``variant_id``: the era's fixed kernel, or its first variant."""
+    era = scenario.era
+    return era.baseline if variant_id != era.baseline else era.default

@@ -6,6 +6,7 @@ from __future__ import annotations
 import engine
 from app.views.format import value_text
 from engine import Run, Scenario
+from engine.eras import lock_name
 
 def _json_value(value: object) -> object:
     if value is None or isinstance(value, (bool, int, str)):
@@ -22,7 +23,7 @@ def replay_json(scenario: Scenario, variant_id: str, run: Run) -> dict:
             "id": t.tid, "name": t.name, "status": t.status,
             "function": top.program.function if top else None,
             "line": top.line if top else None,
-            "waiting_for": f"{t.waiting[0]} ({t.waiting[1]})" if t.waiting else None,
+            "waiting_for": f"{lock_name(t.waiting[0], state.config.kernel)} ({t.waiting[1]})" if t.waiting else None,
             "result": _json_value(t.result),
         })
     v = state.violation

@@ -9,6 +9,7 @@ import engine
 from app.links import player_href, run_to_href
 from app.views.format import chip_colour, hexaddr, value_text, vma_text
 from engine import Run, Scenario, State
+from engine.eras import has_mmap_lock, lock_name
 from engine.kernel.locks import IRQ, MMAP_SEM, LockId
 from engine.kernel.ptr import Ptr
 from engine.kernel.slab import ALLOCATED
@@ -17,6 +18,9 @@ GLOSSARY = {
     "mmap_sem": "mm->mmap_sem: the read/write semaphore that protects the VMA list of a process. "
                 "Readers share it; a writer (munmap, mmap) holds it alone. FIFO queue: a queued writer "
                 "blocks new readers. Called mmap_lock since Linux 5.8.",
+    "mmap_lock": "mm->mmap_lock: the read/write semaphore that protects the VMA list of a process. "
+                 "Readers share it; a writer (munmap, mmap) holds it alone. A waiter blocks new readers. "
+                 "Called mmap_sem before Linux 5.8 (da1c55f1b272).",
     "anon_vma": "anon_vma: the reverse-map root of an anonymous VMA; its rwsem keeps rmap walkers "
                 "(page migration, reclaim) out. A file VMA has none: vma->anon_vma is NULL.",
     "pmd": "pmd: page middle directory entry. One entry maps 2 MiB: none, a pointer to a pte table "
@@ -41,8 +45,19 @@ GLOSSARY_OF_LOCK_CLASS = {"mmap_sem": "mmap_sem", "anon_vma": "anon_vma", "ptl":
                           "irq": "irq"}
 
 
+def glossary(kernel: str) -> dict[str, str]:
+    """The glossary in ``kernel``'s names: its mmap lock's entry under the name it has there."""
+    name = lock_name(MMAP_SEM, kernel)
+    return {**GLOSSARY, "mmap_sem": GLOSSARY[name]}
+
+
 def glossary_key(lock: LockId) -> str:
     return GLOSSARY_OF_LOCK_CLASS[lock.cls]
+
+
+def modern_name(lock: LockId, kernel: str) -> str:
+    """The note a 4.x run shows once, on its mmap_sem row: what later kernels call it."""
+    return "mmap_lock from v5.8" if lock == MMAP_SEM and not has_mmap_lock(kernel) else ""
 
 
 # -- view models ------------------------------------------------------------------------------
@@ -110,6 +125,7 @@ class LockView:
     holders: str
     queue: list[str]
     changed: bool
+    note: str = ""              # mmap_sem in a 4.x run: its modern name
 
 
 def pointer_chip(state: State, ptr: Ptr) -> Chip:
@@ -192,23 +208,25 @@ def controls(scenario: Scenario, variant_id: str, run: Run) -> list[Control]:
 
 def lock_views(state: State, prev: State | None) -> list[LockView]:
     before = {lk.id: lk for lk in prev.locks} if prev is not None else {}
+    kernel = state.config.kernel
     out = []
     ids = [lk.id for lk in state.locks]
     if MMAP_SEM not in ids:
         ids.insert(0, MMAP_SEM)
     for lid in ids:
         lk = state.lock(lid)
+        name, note = lock_name(lid, kernel), modern_name(lid, kernel)
         if lk is None:
-            out.append(LockView(lid.name, lid.kind, glossary_key(lid), "free", [], MMAP_SEM in before))
+            out.append(LockView(name, lid.kind, glossary_key(lid), "free", [], MMAP_SEM in before, note))
             continue
         held = "interrupts off" if lk.kind == IRQ else None
         holders = ", ".join(f"{h} ({held or lk.holds(h)})" for h in lk.holders()) or "free"
         queue = [f"{tid} ({mode})" for tid, mode in lk.queue]
-        out.append(LockView(lid.name, lk.kind, glossary_key(lid), holders, queue, before.get(lid) != lk))
+        out.append(LockView(name, lk.kind, glossary_key(lid), holders, queue, before.get(lid) != lk, note))
     for lid in before:
         if lid not in ids:
-            out.append(LockView(lid.name, lid.kind, glossary_key(lid), "free (released in the last step)",
-                                [], True))
+            out.append(LockView(lock_name(lid, kernel), lid.kind, glossary_key(lid), "free (released in the last step)",
+                                [], True, modern_name(lid, kernel)))
     return out
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import engine
 from app.links import player_href
 from engine import Run, Scenario
+from engine.eras import lock_name
 
 @dataclass
 class Lane:
@@ -63,8 +64,8 @@ def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
     lock_names: list[str] = []
     spans: dict[tuple[str, str, str], list[list[int]]] = {}
     for i, st in enumerate(run.states):
-        held = [(h, lk.name, lk.holds(h), lk.kind) for lk in st.locks for h in lk.holders()]
-        held += [(t.tid, "blocked", str(t.waiting[0]) if t.waiting else "", "blocked")
+        held = [(h, lock_name(lk.id, st.config.kernel), lk.holds(h), lk.kind) for lk in st.locks for h in lk.holders()]
+        held += [(t.tid, "blocked", lock_name(t.waiting[0], st.config.kernel) if t.waiting else "", "blocked")
                  for t in st.threads if t.status == "blocked"]
         for tid, name, mode, kind in held:
             if name not in lock_names:

@@ -8,7 +8,11 @@ from tests.app.conftest import NULL_DEREF_RUN, SCENARIO, V1
 def test_list_scenarios_gives_ids_digests_and_expectations(client):
     data = client.get("/api/scenarios").json()
     assert {d["id"] for d in data} == set(engine.catalog())
-    assert all(set(d["expect"]) == set(engine.VARIANT_IDS) for d in data)
+    catalog = engine.catalog()
+    assert all(set(d["expect"]) == set(d["variants"]) == set(catalog[d["id"]].variant_ids)
+               == set(d["link_digests"]) for d in data)
+    exec_text = next(d for d in data if d["id"] == "realloc-file-exec")
+    assert (exec_text["kernel"], exec_text["variants"]) == ("v5.4", ["v5.4", "v5.8"])
 
 
 def test_get_scenario_includes_the_spec(client, digest):

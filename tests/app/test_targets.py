@@ -30,8 +30,8 @@ def test_an_unknown_variant_is_a_404_page_and_a_400_in_the_api_naming_the_varian
     assert (page.status_code, api.status_code) == (404, 400)
     assert page.template.name == "error.html" and "'v9'" in page.context["message"]
     hrefs = [href for _, href in page.context["links"]]
-    assert len(hrefs) == len(engine.VARIANT_IDS) and all("run=C2" in href for href in hrefs)
-    assert "unknown variant 'v9'; known variants: v1-pointer-check" in api.json()["detail"]
+    assert len(hrefs) == len(engine.variants.era_variants("v4.8")) and all("run=C2" in href for href in hrefs)
+    assert "unknown variant 'v9'; the v4.8 era's variants are v1-pointer-check" in api.json()["detail"]
     assert "or v4.8[checks=...] with any of exit-test" in api.json()["detail"]
 
 
