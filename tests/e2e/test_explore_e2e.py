@@ -68,8 +68,12 @@ def test_explore_page_and_checks_table_are_screenshot_at_projector_size(browser,
     # the server started every scenario's 32 searches at startup; the page polls until they are done
     page.locator(".everywhere").wait_for(timeout=180_000)
     assert page.locator(".computing").count() == 0
-    assert page.locator("tbody th[scope=row]").count() == len(engine.catalog())
-    assert page.locator("td.cell").count() == 5 * len(engine.catalog())
+    v48 = [s for s in engine.catalog().values() if s.era.id == "v4.8"]
+    later = [s for s in engine.catalog().values() if s.era.id != "v4.8"]
+    assert later, "the catalog has a scenario of a later era, which the table leaves out"
+    assert page.locator("tbody th[scope=row]").count() == len(v48)
+    assert page.locator("td.cell").count() == 5 * len(v48)
+    assert all(s.spec.title in page.locator("section[aria-labelledby=left-title]").inner_text() for s in later)
     assert page.locator(".everywhere").inner_text() == "Only all five checks together keep every one of these scenarios safe."
     page.screenshot(path=str(artifacts / "checks-1280x720.png"), caret="initial")
     page.screenshot(path=str(artifacts / "checks-1280-full.png"), full_page=True, caret="initial")
