@@ -249,3 +249,5 @@ def test_the_player_offers_to_search_from_its_state_and_not_at_step_zero(client)
     here = client.get(f"/s/{SCENARIO}", params={"v": V1, "run": "K3"}).text
     assert 'name="from" value="K3"' in here and "from this state (step 3)" in here
     assert 'name="from"' not in client.get(f"/s/{SCENARIO}", params={"v": V1}).text
+    ended = client.get(f"/s/{SCENARIO}", params={"v": V1, "run": "K16A10C2K9"}).text   # the null-deref ends it
+    assert "Find a bad schedule" in ended and 'name="from"' not in ended
