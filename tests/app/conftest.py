@@ -1,3 +1,4 @@
+import time
 import warnings
 
 import pytest
@@ -33,3 +34,15 @@ def digest():
 
 
 HX = {"HX-Request": "true"}
+
+
+def ready(client, path: str) -> dict:
+    """Ask until the background searches are done (bounded: 120 s)."""
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        r = client.get(path)
+        if r.status_code == 200:
+            return r.json()
+        assert r.status_code == 202, r.text
+        time.sleep(0.5)
+    raise AssertionError(f"{path} still computing after 120 s")

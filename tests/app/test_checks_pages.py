@@ -8,7 +8,6 @@ worker finishes all 64 searches in a few seconds.
 from __future__ import annotations
 
 import html
-import time
 import warnings
 
 import pytest
@@ -18,6 +17,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 import engine
+from tests.app.conftest import ready
 from app.main import create_app
 from app.search import RETRY_AFTER_SECONDS
 
@@ -37,18 +37,6 @@ def quick(tmp_path_factory):
     app = _app(tmp_path_factory.mktemp("quick"))
     yield TestClient(app)
     app.state.searches.close()
-
-
-def ready(client: TestClient, path: str) -> dict:
-    """Ask until the background searches are done (bounded: 120 s)."""
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
-        r = client.get(path)
-        if r.status_code == 200:
-            return r.json()
-        assert r.status_code == 202, r.text
-        time.sleep(0.5)
-    raise AssertionError(f"{path} still computing after 120 s")
 
 
 def test_the_first_ask_is_202_with_retry_after_and_what_is_still_computing(tmp_path):

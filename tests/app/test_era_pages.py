@@ -8,7 +8,6 @@ background check sets (32 searches, of realloc-file alone) finish in seconds.
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import pytest
@@ -20,6 +19,7 @@ with warnings.catch_warnings():
 import engine
 from app import views
 from app.main import create_app
+from tests.app.conftest import ready
 
 CATALOG = engine.catalog()
 EXEC, FILE = "realloc-file-exec", "realloc-file"
@@ -34,17 +34,6 @@ def client(tmp_path_factory):
     app = create_app(folder, builtin=False)
     yield TestClient(app)
     app.state.searches.close()
-
-
-def _ready(client: TestClient, path: str) -> dict:
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
-        r = client.get(path)
-        if r.status_code == 200:
-            return r.json()
-        assert r.status_code == 202, r.text
-        time.sleep(0.5)
-    raise AssertionError(f"{path} still computing after 120 s")
 
 
 # -- variants by era --------------------------------------------------------------------------
@@ -127,7 +116,7 @@ def test_the_api_replay_of_v5_8_reads_mmap_lock(client):
 
 # -- the why-checks pages ---------------------------------------------------------------------
 def test_the_checks_pages_leave_a_later_eras_scenario_out_with_a_sentence(client):
-    data = _ready(client, "/api/checks")
+    data = ready(client, "/api/checks")
     assert [s["scenario"] for s in data["scenarios"]] == [FILE]
     assert [d["scenario"] for d in data["left_out"]] == [EXEC] and "v4.8[checks=...]" in data["left_out"][0]["why"]
     page = client.get("/checks")

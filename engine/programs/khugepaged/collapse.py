@@ -32,7 +32,7 @@ from engine.kernel.vma import Vma
 from engine.program import Program, Step, Value, line, lock_step, unlock_step
 from engine.programs.khugepaged import later
 from engine.programs.khugepaged.code import KERNEL, Code
-from engine.programs.khugepaged.revalidate import pmd_changed, revalidate, revalidated, v1_first_checks
+from engine.programs.khugepaged.revalidate import find_pmd, pmd_changed, revalidate, revalidated, v1_first_checks
 from engine.programs.khugepaged.swapin import swapin
 from engine.programs.khugepaged.whatif import KEEP_READ, OUT_READ
 from engine.state import Ctx
@@ -94,11 +94,7 @@ def _revalidate_step(code: Code, revalidate_program: Program, fail_label: str, s
 @line("pmd = mm_find_pmd(mm, address); if (!pmd) { result = SCAN_PMD_NULL; goto out_up_read; }",
       "{me} finds the pmd for the address")
 def _find_pmd(c: Ctx) -> None:
-    c["pmd"] = mm.mm_find_pmd(c, c["address"])
-    if c["pmd"] is None:
-        c["result"] = "SCAN_PMD_NULL"
-        c.say("mm_find_pmd returns NULL: result = SCAN_PMD_NULL", kind="scan-result", code="SCAN_PMD_NULL")
-        c.goto("out_up_read")
+    find_pmd(c, "out_up_read")
 
 
 @line("if (mm_find_pmd(mm, address) != pmd) goto out;", "{me} checks that the pmd is still the one it found")

@@ -93,6 +93,16 @@ def revalidated(c: Ctx, code: Code, value: Value) -> str | int:
     return value
 
 
+def find_pmd(c: Ctx, fail_label: str) -> None:
+    """``pmd = mm_find_pmd(mm, address)``, and on NULL ``result = SCAN_PMD_NULL`` and a jump
+    to ``fail_label``."""
+    c["pmd"] = mm.mm_find_pmd(c, c["address"])
+    if c["pmd"] is None:
+        c["result"] = "SCAN_PMD_NULL"
+        c.say("mm_find_pmd returns NULL: result = SCAN_PMD_NULL", kind="scan-result", code="SCAN_PMD_NULL")
+        c.goto(fail_label)
+
+
 def pmd_changed(c: Ctx) -> bool:
     """``mm_find_pmd(mm, address) != pmd``, saying so when it is."""
     now = mm.mm_find_pmd(c, c["address"])

@@ -31,6 +31,7 @@ from engine.kernel.rwsem import READ
 from engine.kernel.vma import HPAGE_PMD_SIZE, hpage_range
 from engine.program import Program, line
 from engine.programs.khugepaged.code import KERNEL
+from engine.programs.khugepaged.revalidate import find_pmd
 from engine.state import Ctx
 
 MAX_PTES_SWAP = 64
@@ -39,10 +40,7 @@ MAX_PTES_SWAP = 64
 @line("pmd = mm_find_pmd(mm, address); if (!pmd) { result = SCAN_PMD_NULL; goto out; }",
       "{me} looks for the pte table of the range")
 def _find_pmd(c: Ctx) -> None:
-    c["pmd"] = mm.mm_find_pmd(c, c["address"])
-    if c["pmd"] is None:
-        c["result"] = "SCAN_PMD_NULL"
-        c.goto("out")
+    find_pmd(c, "out")
 
 
 @line("pte = pte_offset_map_lock(mm, pmd, address, &ptl); /* for each of the 512 ptes: count none, swap, "
