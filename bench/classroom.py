@@ -126,7 +126,7 @@ async def _class(base: str, students: int, think: float, explorations: bool) -> 
     s = engine.catalog()[SCENARIO]
     walks = _schedules(students, STEPS)
     urls = [[player_href(s, VARIANT, w[:n]) for n in range(1, len(w) + 1)] for w in walks]
-    variants = [v for v in engine.VARIANT_IDS] + [f"v4.8[checks={c}]" for c in
+    variants = list(s.variant_ids) + [f"v4.8[checks={c}]" for c in
                                                   ("", "vma-check", "pmd-recheck", "exit-test,vma-null")]
     searches = [f"/api/scenarios/{sid}/explore?v={v}&goal={g}" for sid in ("realloc-anon", "swapin-retry-pmd")
                 for v in variants for g in GOALS]
