@@ -142,7 +142,9 @@ def _of_era(scenario: engine.Scenario, args: argparse.Namespace) -> str:
 
 
 def _replay(scenario: engine.Scenario, variant: str, schedule: str) -> engine.Run:
-    return engine.replay(scenario.initial(variant), engine.parse_schedule(schedule))
+    """The run ``schedule`` (run-length, or run-until directives such as ``C$ K>down_write``)."""
+    from engine.directives import compile_run
+    return compile_run(engine.replay(scenario.initial(variant), ()), schedule)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -210,8 +212,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     start = time.monotonic()
     deadline = start + args.seconds
     try:
-        prefix = engine.parse_schedule(args.start)
-        engine.replay(scenario.initial(args.variant), prefix)
+        prefix = _replay(scenario, args.variant, args.start).schedule
     except engine.ScheduleError as e:
         raise UsageError(f"--from {args.start}: {e}") from None
     result = explore_from(scenario.initial(args.variant), prefix, goal, max_states=args.max_states,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import engine
 from app.lru import Lru
 from engine import Run, Scenario, State
+from engine.directives import compile_run, is_directives
 
 RUN_TO_LIMIT = 200
 MODES = ("lock", "block", "end")
@@ -100,11 +101,18 @@ class RunError(Exception):
 
 
 def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str) -> Run:
-    """Parse and replay ``text``; a bad schedule raises RunError carrying the longest
-    valid prefix (the empty run for a syntax error or an over-long schedule)."""
+    """Parse and replay ``text``, a schedule or run-until directives (engine.directives);
+    a bad one raises RunError carrying the longest valid prefix (the empty run for a syntax
+    error or an over-long schedule)."""
     if len(text) > MAX_RUN_CHARS:
         raise RunError(f"the schedule is longer than {MAX_RUN_CHARS} characters",
                        cache.replay(scenario, variant_id, ()))
+    if is_directives(text):
+        start = cache.replay(scenario, variant_id, ())
+        try:
+            return cache.replay(scenario, variant_id, compile_run(start, text).schedule)
+        except engine.ScheduleError as e:
+            raise RunError(str(e), e.valid or start, e.step, e.enabled) from None
     try:
         tids = engine.parse_schedule(text, max_steps=engine.MAX_STEPS)
     except engine.ScheduleError as e:

@@ -6,13 +6,12 @@ happen" has its "this never happens" twin."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 import engine
 from engine import fixes
 from engine.checks import reach
+from engine.directives import compile_run, next_is
 from engine.kernel.locks import MMAP_SEM, pmd_lock
 from engine.kernel.pgtable import TABLE, Pmd
 from engine.kernel.rwsem import READ, WAIT, WRITE
@@ -31,31 +30,9 @@ def scenario() -> engine.Scenario:
     return engine.catalog()["fault-needs-write"]
 
 
-def _next_is(state: engine.State, tid: str, name: str) -> bool:
-    """The thread's next line is ``name``: a step label or a kernel function the line calls."""
-    top = state.thread(tid).top
-    if top is None:
-        return False
-    step = top.program.steps[top.pc]
-    return step.label == name or re.search(rf"\b{re.escape(name)}\(", step.line) is not None
-
-
 def directives(state: engine.State, text: str) -> engine.State:
-    """The curriculum's run-until directives (``T`` one step, ``T>label``, ``T$``)."""
-    for d in text.split():
-        tid = d[0]
-        if d[1:].startswith(">"):
-            state = engine.step(state, tid)
-            while not _next_is(state, tid, d[2:]):
-                state = engine.step(state, tid)
-        elif d[1:] == "$":
-            while state.violation is None and state.thread(tid).status == RUNNABLE:
-                state = engine.step(state, tid)
-            assert state.violation is not None or state.thread(tid).status == DONE, f"{d}: {tid} blocked"
-        else:
-            for _ in range(int(d[1:] or 1)):
-                state = engine.step(state, tid)
-    return state
+    """The curriculum's run-until directives from ``state`` (engine.directives)."""
+    return compile_run(engine.Run((), (state,)), text).final
 
 
 def pmd_at(state: engine.State, addr: int) -> Pmd:
@@ -83,7 +60,7 @@ def test_under_the_what_if_a_fault_fills_the_cleared_pmd_and_khugepaged_hits_its
     v = final.violation
     assert (v.kind, v.thread, v.check) == ("bug-on", "K", fixes.WRITE_FOR_COLLAPSE)
     assert "BUG_ON(!pmd_none(*pmd))" in v.report and "RIP: collapse_huge_page" in v.report
-    assert _next_is(final, "K", "set_pmd_at")
+    assert next_is(final, "K", "set_pmd_at")
     huge = final.page(final.thread("K").top.get("new_page"))
     assert huge.at(X) == "hello" and huge.at(B_ADDR) is None        # K copied T, without B's page
 
@@ -111,7 +88,7 @@ def test_under_the_what_if_the_flush_is_not_itself_reported_the_harm_is(scenario
 # -- the fault path: a none pmd is filled under mmap_sem read; a table is walked without pmd_lock --
 def test_a_fault_installs_a_pte_table_into_a_none_pmd_holding_only_mmap_sem_read(scenario):
     state = directives(scenario.initial(WHAT_IF), f"K>{ISOLATE} B4")
-    assert _next_is(state, "B", "__pte_alloc") and pmd_at(state, X) == Pmd()
+    assert next_is(state, "B", "__pte_alloc") and pmd_at(state, X) == Pmd()
     state = directives(state, "B")
     assert state.lock(MMAP_SEM).holds("B") == READ and state.lock(_pmd_lock(state)) is None
     assert pmd_at(state, X).kind == TABLE
@@ -124,7 +101,7 @@ def test_a_fault_whose_pmd_lock_khugepaged_holds_waits_and_then_rechecks_the_pmd
     assert state.thread("B").status == BLOCKED and state.thread("B").waiting == (lock, WAIT)
     assert pmd_at(state, X) == Pmd()
     state = directives(state, "K")                    # spin_unlock(pmd_ptl) wakes B on the same line
-    assert state.thread("B").status == RUNNABLE and _next_is(state, "B", "__pte_alloc")
+    assert state.thread("B").status == RUNNABLE and next_is(state, "B", "__pte_alloc")
     state = directives(state, "B")
     assert pmd_at(state, X).kind == TABLE
 
@@ -138,7 +115,7 @@ def test_under_v48_a_fault_on_a_pmd_that_points_to_a_table_never_meets_a_pmd_loc
 
 def test_under_the_what_if_a_fault_that_saw_the_table_writes_through_the_cleared_pmd(scenario):
     state = directives(scenario.initial(WHAT_IF), "B6")
-    assert _next_is(state, "B", "pte_offset_map_lock") and pmd_at(state, X).kind == TABLE
+    assert next_is(state, "B", "pte_offset_map_lock") and pmd_at(state, X).kind == TABLE
     final = directives(state, "K27 B")
     v = final.violation
     assert (v.kind, v.thread, v.check) == ("pgtable-corruption", "B", fixes.WRITE_FOR_COLLAPSE)
