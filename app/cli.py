@@ -82,7 +82,8 @@ def _parser() -> _Root:
     p = sub.add_parser("show", help="replay a schedule and print the state")
     p.add_argument("scenario")
     p.add_argument("--variant", "-v", default=None, type=_variant_id, help=VARIANT_HELP)
-    p.add_argument("--schedule", "-s", default="")
+    p.add_argument("--schedule", "-s", default="",
+                   help="thread ids in run-length form (K16A10C2K9), or run-until directives ('C$ K>down_write A$')")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
 

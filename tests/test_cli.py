@@ -176,3 +176,13 @@ def test_a_variant_of_another_era_is_refused_naming_the_eras_variants(capsys, sc
     assert main(["show", scenario, "--variant", vid]) == 2
     err = capsys.readouterr().err
     assert f"a {era} scenario runs only the {era} era's variants" in err
+
+
+def test_show_takes_run_until_directives_and_prints_the_canonical_schedule(capsys):
+    assert main(["show", "mremap-move", "-v", "v1-pointer-check", "--schedule", "C$ K>down_write A$ K$"]) == 0
+    assert "step 52 of schedule C2K21A27K2" in capsys.readouterr().out
+
+
+def test_a_directive_that_cannot_be_met_is_exit_2_with_its_sentence():
+    run = mmlock("show", "realloc-file", "--schedule", "K$")
+    assert run.returncode == 2 and "K$: K blocked at step 18" in run.stderr and "Traceback" not in run.stderr
