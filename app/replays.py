@@ -57,6 +57,12 @@ class ReplayCache:
         self._keep(base, run, known)
         return run
 
+    def keep(self, scenario: Scenario, variant_id: str, run: Run) -> Run:
+        """Cache the states of ``run``, replayed elsewhere (directives compile by stepping),
+        so the next request one step longer costs one step; returns ``run``."""
+        self._keep((scenario.id, scenario.digest, variant_id), run, 0)
+        return run
+
     def _keep(self, base: tuple[str, str, str], run: Run, known: int) -> None:
         expanded = "".join(run.schedule)
         for n in range(known + 1, len(run.states)):
@@ -110,7 +116,7 @@ def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str)
     if is_directives(text):
         start = cache.replay(scenario, variant_id, ())
         try:
-            return cache.replay(scenario, variant_id, compile_run(start, text).schedule)
+            return cache.keep(scenario, variant_id, compile_run(start, text))
         except engine.ScheduleError as e:
             raise RunError(str(e), e.valid or start, e.step, e.enabled) from None
     try:

@@ -72,3 +72,12 @@ def test_run_to_block_stops_when_the_thread_blocks(scenario):
     added = run_to(state, "A", "block")
     after = engine.replay(scenario.initial(V1), engine.parse_schedule("C2K3") + added).final
     assert after.thread("A").status in ("blocked", "done")
+
+
+def test_directives_step_once_and_leave_their_states_in_the_cache(scenario, monkeypatch):
+    cache = ReplayCache()
+    calls = _count_steps(monkeypatch)
+    run = load_run(cache, scenario, V1, "K16 A$ C$ K$")
+    assert engine.format_schedule(run.schedule) == "K16A10C2K9" and len(calls) == len(run.schedule)
+    calls.clear()
+    assert cache.replay(scenario, V1, run.schedule).final == run.final and calls == []
