@@ -25,8 +25,8 @@ from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 from engine.facts import Fact
 from engine.goal import Goal, ViolationLike, check_goal, parse_goal
 from engine.model import EngineModel
-from engine.schedule import replay
-from engine.state import State
+from engine.schedule import Run, replay
+from engine.state import State, enabled
 
 __all__ = ["DEFAULT_MAX_STATES", "EngineModel", "Exploration", "Goal", "Model", "bfs", "check_goal",
            "count_preemptions", "explore", "explore_from", "fewest_preemptions", "parse_goal",
@@ -201,6 +201,15 @@ def count_preemptions(model: Model[S], schedule: Sequence[str]) -> int:
     return count
 
 
+def _preemptions_along(run: Run) -> int:
+    """count_preemptions of a run already replayed: its states say who was enabled."""
+    last, count = "", 0
+    for state, tid in zip(run.states, run.schedule):
+        count += _resumable(last, enabled(state)) not in ("", tid)
+        last = tid
+    return count
+
+
 def _breadth_first(model: Model[S], tally: _Tally, max_states: int,
                    out_of_time: Callable[[], bool]) -> Iterator[tuple[S, _Trail]]:
     """Yield the initial state, then the target of every transition in breadth-first order
@@ -367,11 +376,11 @@ def explore_from(initial: State, prefix: tuple[str, ...], goal: Goal, **bounds: 
     """explore() from the state ``prefix`` reaches, the prefix fixed: the answer's schedule
     runs from step 0 (so it replays as it is), and its preemptions count the prefix's too.
     A prefix that cannot run is the ScheduleError replay() gives."""
-    start = replay(initial, prefix).final
-    found = explore(EngineModel.from_state(start, prefix), goal, **bounds)
+    run = replay(initial, prefix)
+    found = explore(EngineModel.from_state(run.final, prefix), goal, **bounds)
     if not prefix:
         return found
-    extra = count_preemptions(EngineModel(initial), prefix)
+    extra = _preemptions_along(run)
     return replace(found, schedule=prefix + found.schedule if found.is_found else (),
                    depth=found.depth + len(prefix),
                    preemptions=None if found.preemptions is None else found.preemptions + extra,
