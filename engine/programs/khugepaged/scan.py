@@ -91,7 +91,8 @@ def _scan_pmd(collapse: Program) -> Program:
       "{me} tries to take mmap_sem (read) without waiting", label="khugepaged_scan_mm_slot", lock_op=True)
 def _trylock(c: Ctx) -> None:
     c["pass"] = c.locals.get("pass", 0) + 1
-    if not c.trylock(MMAP_SEM, READ):
+    c["contended"] = not c.trylock(MMAP_SEM, READ)
+    if c["contended"]:
         c["result"] = "skipped: mmap_sem contended"
         c.goto("breakouterloop_mmap_sem")
 
@@ -127,7 +128,7 @@ def _up_read(c: Ctx) -> None:
 @line("breakouterloop_mmap_sem: if (++pass < passes) { khugepaged_wait_work(); goto khugepaged_scan_mm_slot; } "
       "return result;", "{me} ends its pass", label="breakouterloop_mmap_sem")
 def _next_pass(c: Ctx) -> None:
-    if c["pass"] < c["passes"] and str(c["result"]).startswith("skipped: mmap_sem"):
+    if c["contended"] and c["pass"] < c["passes"]:
         c.say(f"{c.me} sleeps scan_sleep_millisecs and starts pass {c['pass'] + 1}")
         c.goto("khugepaged_scan_mm_slot")
         return
