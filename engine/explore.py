@@ -201,7 +201,7 @@ def count_preemptions(model: Model[S], schedule: Sequence[str]) -> int:
     return count
 
 
-def _preemptions_along(run: Run) -> int:
+def preemptions_along(run: Run) -> int:
     """count_preemptions of a run already replayed: its states say who was enabled."""
     last, count = "", 0
     for state, tid in zip(run.states, run.schedule):
@@ -380,7 +380,7 @@ def explore_from(initial: State, prefix: tuple[str, ...], goal: Goal, **bounds: 
     found = explore(EngineModel.from_state(run.final, prefix), goal, **bounds)
     if not prefix:
         return found
-    extra = _preemptions_along(run)
+    extra = preemptions_along(run)
     return replace(found, schedule=prefix + found.schedule if found.is_found else (),
                    depth=found.depth + len(prefix),
                    preemptions=None if found.preemptions is None else found.preemptions + extra,

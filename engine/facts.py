@@ -7,6 +7,8 @@ from a State, never from a step's context.
     find_vma(A)[.F]      the first live VMA ending above A, as find_vma answers
     read(A)              what the process reads at A (the data), or "nothing"
     mm.users, mm.count   the mm_struct's two counters
+    mmap_sem.writer      the thread holding mmap_sem for write, or NULL
+    mmap_sem.readers     the threads holding it for read, joined by + ("A+C"), or NULL
 
 A is a number (hex or decimal) or ``X``, the address khugepaged collapses (its
 ``address`` argument), optionally ``X+N``.  A fact's value is an int or text; a VMA
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.kernel.locks import MMAP_SEM
 from engine.kernel.pgtable import HUGE, NONE, TABLE
 from engine.kernel.slab import ALLOCATED
 from engine.kernel.vma import Vma, pud_base
@@ -28,7 +31,7 @@ FIELDS = ("gen", "start", "end", "anon_vma", "file", "object")
 PMD_KINDS = (NONE, TABLE, HUGE)
 _ADDR = r"X(?:\+(?:0x[0-9a-fA-F]+|[0-9]+))?|0x[0-9a-fA-F]+|[0-9]+"
 _PATH = re.compile(rf"(?:(?P<pmd>pmd)\[(?P<at>{_ADDR})\]|(?P<fn>vma_at|find_vma|read)\((?P<addr>{_ADDR})\)"
-                   r"(?:\.(?P<field>[a-z_]+))?|mm\.(?P<mm>users|count))")
+                   r"(?:\.(?P<field>[a-z_]+))?|mm\.(?P<mm>users|count)|mmap_sem\.(?P<sem>writer|readers))")
 
 
 def parse_value(text: str) -> Value:
@@ -57,7 +60,8 @@ class Fact:
         m = _PATH.fullmatch(self.path)
         if m is None:
             raise ValueError(f"{self.path!r} is not a state path: pmd[A], vma_at(A).gen, find_vma(A), "
-                             "read(A), mm.users or mm.count, with A an address or X")
+                             "read(A), mm.users, mm.count, mmap_sem.writer or mmap_sem.readers, "
+                             "with A an address or X")
         if m["field"] is not None and (m["fn"] == "read" or m["field"] not in FIELDS):
             raise ValueError(f"{self.path!r}: a VMA's fields are {', '.join(FIELDS)}")
         if m["pmd"] and self.value not in PMD_KINDS:
@@ -104,6 +108,12 @@ def read(state: State, path: str, x: int | None) -> Value:
     assert m is not None, path
     if m["mm"]:
         return getattr(state.mm, m["mm"])
+    if m["sem"]:
+        sem = state.lock(MMAP_SEM)       # a free lock with an empty queue is not kept
+        if sem is None:
+            return "NULL"
+        held = sem.readers if m["sem"] == "readers" else (sem.writer,) if sem.writer else ()
+        return "+".join(held) or "NULL"
     addr = _address(m["at"] or m["addr"], x)
     if m["pmd"]:
         table = next((t for t in state.pmd_tables if t.live and t.base == pud_base(addr)), None)

@@ -23,6 +23,7 @@ from typing import Protocol
 from engine.errors import GoalError
 from engine.facts import Fact, khugepaged_address, parse_value, value_text
 from engine.oracles import VIOLATION_KINDS, VIOLATION_OBJECTS
+from engine.program import Program
 from engine.state import State
 
 _SCAN_CODE = re.compile(r"SCAN(?:_[A-Z0-9]+)+")
@@ -183,10 +184,8 @@ def check_goal(goal: Goal, start: State, where: str) -> None:
     tids = [t.tid for t in start.threads]
     if goal.thread is not None and goal.thread not in tids:
         raise GoalError(f"{where} has no thread {goal.thread} (threads: {', '.join(tids)})")
-    programs = {p for t in start.threads
-                for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
-                for p in frame.program.closure()}
-    functions = sorted({p.function for p in programs})
+    programs = programs_of(start)
+    functions = returning_functions(programs)
     if goal.function is not None and goal.function not in functions:
         raise GoalError(f"no thread of {where} runs {goal.function}; its functions are {', '.join(functions)}")
     produced = {code for p in programs for s in p.steps for code in _SCAN_CODE.findall(s.line)}
@@ -196,3 +195,20 @@ def check_goal(goal: Goal, start: State, where: str) -> None:
                             f"{', '.join(sorted(produced)) or 'no SCAN_* code'}")
     if any(f.uses_x for f in goal.facts) and khugepaged_address(start) is None:
         raise GoalError(f"{where} has no khugepaged thread, so X (its address) means nothing here")
+
+
+_TRYLOCK_CALL = re.compile(r"\b(down_(?:read|write)_trylock|trylock_page|spin_trylock)\(")
+
+
+def programs_of(start: State) -> set[Program]:
+    """Every program a thread of ``start`` can run, callees included."""
+    return {p for t in start.threads
+            for frame in t.frames + t.calls + ((t.on_exit,) if t.on_exit else ())
+            for p in frame.program.closure()}
+
+
+def returning_functions(programs: set[Program]) -> list[str]:
+    """The functions whose returns a step records: each program's own, and the trylocks
+    its lines call (engine.locking records their 1 or 0)."""
+    called = {m for p in programs for s in p.steps for m in _TRYLOCK_CALL.findall(s.line)}
+    return sorted({p.function for p in programs} | called)

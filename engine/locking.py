@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING
 
 from engine import fixes
 from engine.kernel import rwsem
-from engine.kernel.locks import IRQ, RWSEM, LockId, irqs_off
+from engine.kernel.locks import IRQ, PAGE, RWSEM, SPINLOCK, LockId, irqs_off
 from engine.kernel.rwsem import Lock
 
 if TYPE_CHECKING:
+    from engine.program import Value
     from engine.state import State
+
+TRYLOCKS = {PAGE: "trylock_page", SPINLOCK: "spin_trylock"}    # an rwsem's says its mode
 
 
 class LockOps:
@@ -33,6 +36,7 @@ class LockOps:
     locks: dict[LockId, Lock]
     woken: list[str]
     blocked_on: tuple[LockId, str] | None
+    gave: list[tuple[str, Value]]
 
     def lock(self, lock: LockId) -> Lock:
         return self.locks.get(lock) or Lock(lock)
@@ -55,9 +59,13 @@ class LockOps:
         return False
 
     def trylock(self, name: LockId, mode: str) -> bool:
-        """down_read_trylock/trylock_page: take it now or fail at once."""
+        """down_read_trylock/trylock_page: take it now or fail at once.  The attempt is a
+        return of that function (1 or 0), which goals such as event(K, down_read_trylock=0) read."""
         lk = self.lock(name)
-        if rwsem.can_take(lk, mode):
+        function = TRYLOCKS[name.kind] if name.kind != RWSEM else f"down_{mode}_trylock"
+        taken = rwsem.can_take(lk, mode)
+        self.gave.append((function, int(taken)))
+        if taken:
             self.locks[name] = rwsem.take(lk, self.tid, mode)
             self.say(f"{self.me} trylocks {name} ({mode}): taken", kind="lock")
             return True

@@ -290,7 +290,7 @@ def load(path: Path) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_explain(path, raw.decode("utf-8"), e)) from None
+        raise ScenarioError(explain_errors(path, raw.decode("utf-8"), e)) from None
     try:
         build_initial(spec, ERAS[spec.kernel].baseline)   # what only the whole address space can tell
     except ScenarioError as e:
@@ -336,7 +336,7 @@ def _digest(raw: bytes, paths: tuple[str, ...], variant_ids: tuple[str, ...]) ->
     return h.hexdigest()
 
 
-def _explain(path: Path, text: str, e: ValidationError) -> str:
+def explain_errors(path: Path, text: str, e: ValidationError) -> str:
     lines = []
     for err in e.errors():
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"

@@ -141,6 +141,7 @@ class State:
     steps: int = field(default=0, compare=False)
     last: tuple[Event, ...] = field(default=(), compare=False)
     returned: tuple[tuple[str, Value], ...] = field(default=(), compare=False)   # (function, value) this step
+    ran_locals: tuple[tuple[str, Value], ...] = field(default=(), compare=False)  # the line's, after it ran
 
     @property
     def return_codes(self) -> tuple[tuple[str, Value], ...]:
@@ -284,6 +285,7 @@ class Ctx(LockOps):
 
     # -- commit -----------------------------------------------------------------------
     def commit(self) -> State:
+        ran_locals = tuple(self.locals.items())       # before a return hands over to the caller's
         threads = {t.tid: t for t in self.state.threads}
         threads[self.tid] = self._commit_self()
         for tid in self.woken:
@@ -300,7 +302,7 @@ class Ctx(LockOps):
         new = replace(self.state, **self.changes, locks=locks,
                       threads=tuple(threads[t.tid] for t in self.state.threads),
                       violation=self.violation, steps=self.state.steps + 1, last=tuple(self.events),
-                      returned=tuple(self.gave))
+                      returned=tuple(self.gave), ran_locals=ran_locals)
         if new.violation is None and not enabled(new):
             return _deadlock_check(new)
         return new

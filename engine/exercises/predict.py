@@ -1,0 +1,227 @@
+"""Predict questions: "what happens when T takes its next step?", answered by taking it.
+
+A question is a state (``at``, directives from step 0), the steps to take (``step``,
+directives; one step of the thread by default) and a query read from the result.  Both the
+choices and the answer come from the states, never from the file: the file may only pick
+which generated choices to show (docs/exercises.md#predict).
+
+    blocks_on(T)         the lock T waits for after the step, or nothing
+    returns(FUNC)        what FUNC returned in the step (a trylock's 1 or 0, a SCAN_* code)
+    holders(LOCK)        who holds LOCK after the step: nobody, one thread, or several
+    ptr_equal(A, B)      whether the line's locals A and B point to the same object
+    find_vma(ADDR)       the object find_vma(ADDR) finds after the step, or NULL
+    outcome(T)           how T ends: a violation, its result, or still running
+    unblocks(T)          which line of the stepping thread lets blocked thread T run again
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+
+from engine.eras import lock_name
+from engine.facts import khugepaged_address, read
+from engine.goal import programs_of
+from engine.kernel.locks import MMAP_SEM
+from engine.kernel.slab import ALLOCATED
+from engine.oracles import VIOLATION_KINDS
+from engine.schedule import Run
+from engine.state import BLOCKED, DONE, State, enabled
+
+_QUERY = re.compile(r"(?P<name>blocks_on|returns|holders|ptr_equal|find_vma|outcome|unblocks)"
+                    r"\((?P<args>[^()]*)\)")
+_SCAN = re.compile(r"SCAN(?:_[A-Z0-9]+)+")
+_CALLED = re.compile(r"\b([a-z_][a-z0-9_]*)\(")
+QUERIES = "blocks_on(T), returns(FUNC), holders(mmap_sem), ptr_equal(A, B), find_vma(ADDR), outcome(T), unblocks(T)"
+BLOCKS = "blocks"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer a learner can pick: ``id`` is what a submission names, ``text`` what the page shows."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    args: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(self.args)})"
+
+
+def parse_query(text: str) -> Query:
+    m = _QUERY.fullmatch(text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not a predict query; the queries are {QUERIES}")
+    args = tuple(a.strip() for a in m["args"].split(",") if a.strip())
+    want = 2 if m["name"] == "ptr_equal" else 1
+    if len(args) != want:
+        raise ValueError(f"{m['name']} takes {want} argument{'s' if want > 1 else ''}, not {len(args)}")
+    return Query(m["name"], args)
+
+
+def choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    """Every answer the query could have from ``before``, whatever the step does."""
+    return _CHOICES[query.name](query, before, tid)
+
+
+def answer(query: Query, before: Run, after: Run, tid: str) -> str:
+    """The id of the choice that is true once ``after`` (``before`` and the steps) has run."""
+    return _ANSWERS[query.name](query, before, after, tid)
+
+
+def reveal(query: Query, before: Run, after: Run, tid: str) -> str:
+    """The answer in a sentence, with what the step did: for the reveal and the grader's reason."""
+    picked = answer(query, before, after, tid)
+    text = next((c.text for c in choices(query, before.final, tid) if c.id == picked), picked)
+    said = "; ".join(e.text for s in after.states[len(before.states):] for e in s.last if e.kind != "step")
+    return f"{text}" + (f" (the step: {said})" if said else "")
+
+
+# -- blocks_on ------------------------------------------------------------------------------
+def _lock_text(state: State, lock: object) -> str:
+    name = lock_name(lock, state.config.kernel)
+    held = state.lock(lock)  # type: ignore[arg-type]
+    if held is None or held.is_free:
+        return f"{name} (free now)"
+    if held.writer:
+        return f"{name} ({held.writer} holds it{' for write' if held.kind == 'rwsem' else ''})"
+    return f"{name} ({'+'.join(held.readers)} hold{'s' if len(held.readers) == 1 else ''} it for read)"
+
+
+def _blocks_on_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    locks = [MMAP_SEM] + [lk.id for lk in before.locks if lk.id != MMAP_SEM]
+    return tuple(Choice(str(lk), f"it waits for {_lock_text(before, lk)}") for lk in locks) + (
+        Choice("nothing", f"nothing: {query.args[0]} runs on"),)
+
+
+def _blocks_on(query: Query, before: Run, after: Run, tid: str) -> str:
+    t = after.final.thread(query.args[0])
+    return str(t.waiting[0]) if t.status == BLOCKED and t.waiting else "nothing"
+
+
+# -- returns ----------------------------------------------------------------------------------
+def _returns_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    function = query.args[0]
+    if function.endswith("trylock") or function.startswith("trylock"):
+        values = ["1", "0"]
+    else:
+        values = sorted({c for p in programs_of(before) if p.function == function
+                         for s in p.steps for c in _SCAN.findall(s.line)})
+    return tuple(Choice(v, f"{function} returns {v}") for v in values) + (
+        Choice(BLOCKS, f"{tid} blocks before {function} returns"),)
+
+
+def _returns(query: Query, before: Run, after: Run, tid: str) -> str:
+    got = [v for s in after.states[len(before.states):] for f, v in s.return_codes if f == query.args[0]]
+    if got:
+        return str(got[-1])
+    return BLOCKS if after.final.thread(tid).status == BLOCKED else "none"
+
+
+# -- holders ----------------------------------------------------------------------------------
+def _holders_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    tids = [t.tid for t in before.threads]
+    groups = [(t,) for t in tids] + list(combinations(tids, 2))
+    return (Choice("nobody", "nobody"),) + tuple(Choice("+".join(g), " and ".join(g)) for g in groups)
+
+
+def _holders(query: Query, before: Run, after: Run, tid: str) -> str:
+    lk = next((lk for lk in after.final.locks if lk.name == query.args[0]), None)
+    if lk is None or lk.is_free:
+        return "nobody"
+    return lk.writer or "+".join(sorted(lk.readers))
+
+
+# -- ptr_equal --------------------------------------------------------------------------------
+def _ptr_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    a, b = query.args
+    return (Choice("equal", f"{a} == {b}: the same object"), Choice("different", f"{a} != {b}"),
+            Choice("null", f"{a} is NULL"), Choice(BLOCKS, f"{tid} blocks before it compares them"))
+
+
+def _ptr_equal(query: Query, before: Run, after: Run, tid: str) -> str:
+    if after.final.thread(tid).status == BLOCKED:
+        return BLOCKS
+    a, b = query.args
+    top = before.final.thread(tid).top
+    line = top.program.steps[top.pc].line if top is not None else ""
+    if not (re.search(rf"\b{a}\b", line) and re.search(rf"\b{b}\b", line)):
+        raise ValueError(f"the line {tid} runs next ({line.strip()}) does not compare {a} and {b}")
+    seen = dict(after.final.ran_locals)
+    if a not in seen or b not in seen:
+        raise ValueError(f"the line {tid} runs has no local {a if a not in seen else b}")
+    if seen[a] is None:
+        return "null"
+    return "equal" if seen[b] is not None and seen[a].addr == seen[b].addr else "different"
+
+
+# -- find_vma ---------------------------------------------------------------------------------
+def _vma_text(state: State, index: int) -> str:
+    obj = state.slab.get(index)
+    if obj.vma is None:
+        return f"{obj.addr:#x}, a free object never used"
+    span = f"[{obj.vma.start:#x}, {obj.vma.end:#x})"
+    if obj.state != ALLOCATED:
+        return f"{obj.addr:#x}, {obj.state} (it held {span}, gen {obj.gen})"
+    return f"{obj.addr:#x}: the vma {span}, gen {obj.gen}"
+
+
+def _find_vma_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    objects = tuple(Choice(f"{o.addr:#x}", _vma_text(before, i)) for i, o in enumerate(before.slab.objects))
+    return (Choice("NULL", "NULL: no vma ends above it"),) + objects
+
+
+def _find_vma(query: Query, before: Run, after: Run, tid: str) -> str:
+    found = read(after.final, f"find_vma({query.args[0]})", khugepaged_address(before.states[0]))
+    return found if found == "NULL" else f"{found:#x}"
+
+
+# -- outcome ----------------------------------------------------------------------------------
+def _outcome_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    who = query.args[0]
+    programs = programs_of(before)
+    codes = sorted({c for p in programs for s in p.steps for c in _SCAN.findall(s.line)})
+    return (tuple(Choice(c, f"{who} ends with {c}") for c in codes)
+            + tuple(Choice(k, f"a {k} report") for k in VIOLATION_KINDS)
+            + (Choice("running", f"{who} has not finished"),))
+
+
+def _outcome(query: Query, before: Run, after: Run, tid: str) -> str:
+    state = after.final
+    if state.violation is not None:
+        return state.violation.kind
+    t = state.thread(query.args[0])
+    return str(t.result) if t.status == DONE else "running"
+
+
+# -- unblocks ---------------------------------------------------------------------------------
+def _unblocks_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+    top = before.thread(tid).top
+    names: list[str] = []
+    if top is not None:
+        for s in top.program.steps[top.pc:]:
+            names += [n for n in _CALLED.findall(s.line) if n not in names]
+    return tuple(Choice(n, f"{tid}'s {n}") for n in names) + (Choice("never", f"no step of {tid}"),)
+
+
+def _unblocks(query: Query, before: Run, after: Run, tid: str) -> str:
+    waiter = query.args[0]
+    for prev, state in zip(after.states[len(before.states) - 1:], after.states[len(before.states):]):
+        if waiter not in enabled(prev) and waiter in enabled(state):
+            frame = prev.thread(tid).top
+            called = _CALLED.findall(frame.program.steps[frame.pc].line) if frame else []
+            return called[0] if called else "never"
+    return "never"
+
+
+_CHOICES = {"blocks_on": _blocks_on_choices, "returns": _returns_choices, "holders": _holders_choices,
+            "ptr_equal": _ptr_choices, "find_vma": _find_vma_choices, "outcome": _outcome_choices,
+            "unblocks": _unblocks_choices}
+_ANSWERS = {"blocks_on": _blocks_on, "returns": _returns, "holders": _holders, "ptr_equal": _ptr_equal,
+            "find_vma": _find_vma, "outcome": _outcome, "unblocks": _unblocks}
