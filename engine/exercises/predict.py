@@ -23,7 +23,7 @@ from itertools import combinations
 from engine.eras import lock_name
 from engine.facts import khugepaged_address, read
 from engine.goal import programs_of
-from engine.kernel.locks import MMAP_SEM
+from engine.kernel.locks import IRQ, MMAP_SEM
 from engine.kernel.slab import ALLOCATED
 from engine.oracles import VIOLATION_KINDS
 from engine.schedule import Run
@@ -35,6 +35,7 @@ _SCAN = re.compile(r"SCAN(?:_[A-Z0-9]+)+")
 _CALLED = re.compile(r"\b([a-z_][a-z0-9_]*)\(")
 QUERIES = "blocks_on(T), returns(FUNC), holders(mmap_sem), ptr_equal(A, B), find_vma(ADDR), outcome(T), unblocks(T)"
 BLOCKS = "blocks"
+REVEAL_EVENTS = 3       # what a reveal quotes of the steps it took: their last events
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,18 @@ def reveal(query: Query, before: Run, after: Run, tid: str) -> str:
     """The answer in a sentence, with what the step did: for the reveal and the grader's reason."""
     picked = answer(query, before, after, tid)
     text = next((c.text for c in choices(query, before.final, tid) if c.id == picked), picked)
-    said = "; ".join(e.text for s in after.states[len(before.states):] for e in s.last if e.kind != "step")
-    return f"{text}" + (f" (the step: {said})" if said else "")
+    events = [e.text for s in after.states[len(before.states):] for e in s.last if e.kind != "step"]
+    said = "; ".join(events[-REVEAL_EVENTS:])
+    where = "the step" if len(after.states) - len(before.states) == 1 else "at the end"
+    return f"{text}" + (f" ({where}: {said})" if said else "")
 
 
 # -- blocks_on ------------------------------------------------------------------------------
 def _lock_text(state: State, lock: object) -> str:
     name = lock_name(lock, state.config.kernel)
     held = state.lock(lock)  # type: ignore[arg-type]
+    if getattr(lock, "kind", "") == IRQ and held is not None:
+        return f"the TLB-flush IPI to {held.writer}'s CPU, where interrupts are off"
     if held is None or held.is_free:
         return f"{name} (free now)"
     if held.writer:
