@@ -107,8 +107,8 @@ class _Space:
         self.locks[lock] = take(self.locks.get(lock) or Lock(lock), tid, mode)
 
 
-def _vmas(spec: ScenarioSpec) -> _Space:
-    slab = new_slab(len(spec.vmas) + spec.options.free_objects, spec.options.quarantine)
+def _vmas(spec: ScenarioSpec, slab_order: tuple[int, ...]) -> _Space:
+    slab = new_slab(len(spec.vmas) + spec.options.free_objects, spec.options.quarantine, slab_order)
     indices = []
     for n, v in enumerate(sorted(spec.vmas, key=lambda v: v.start)):
         vma = Vma(v.start, v.end, tuple(sorted(v.flags)), n + 1 if v.anon_vma else None, v.file,
@@ -128,14 +128,15 @@ def _frame(call: CallSpec, var: Variant, space: _Space, tid: str) -> Frame:
     return Frame(program, 0, tuple(sorted(args.items())))
 
 
-def build_initial(spec: ScenarioSpec, variant_id: str) -> State:
+def build_initial(spec: ScenarioSpec, variant_id: str, slab_order: tuple[int, ...] = ()) -> State:
     """The state before step 1 of ``spec`` under ``variant_id``, which must be a variant of
-    the scenario's era (a VariantError otherwise); the state runs that variant's kernel."""
+    the scenario's era (a VariantError otherwise); the state runs that variant's kernel.
+    ``slab_order`` is the order the slab first hands its objects out in (by index if empty)."""
     var = in_era(variant_id, spec.kernel)
     opts = spec.options
     config = Config(kernel=var.kernel, thp=opts.thp, quarantine=opts.quarantine,
                     max_ptes_none=opts.max_ptes_none, fault_huge=opts.fault_huge_succeeds)
-    space = _vmas(spec)
+    space = _vmas(spec, slab_order)
     for t in spec.tables:
         space.add_table(t)
     for h in spec.huge_pmds:

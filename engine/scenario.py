@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
+from engine import seeds
 from engine.eras import ERAS, Era
 from engine.errors import ScenarioError
 from engine.initial import build_initial
@@ -233,6 +234,8 @@ class Scenario:
     path: Path
     digest: str                       # short content hash of the file and every variant's programs
     file_hash: str = ""               # the file's own hash, which link digests start from
+    seed: int = 0                     # the seeded instance (engine.seeds): 0 is the file as written
+    origin: str = ""                  # a seeded instance's: the digest of seed 0, whose verdicts it shares
 
     @property
     def id(self) -> str:
@@ -259,11 +262,29 @@ class Scenario:
         return _paths(self.spec)
 
     def initial(self, variant_id: str) -> State:
-        return build_initial(self.spec, variant_id)
+        size = len(self.spec.vmas) + self.spec.options.free_objects
+        return build_initial(self.spec, variant_id, seeds.slab_order(self.seed, size))
+
+    @property
+    def behaviour(self) -> str:
+        """The digest of what its schedules do: seeded instances share seed 0's (engine.seeds)."""
+        return self.origin or self.digest
+
+    def seeded(self, seed: int) -> Scenario:
+        """Instance ``seed`` of this scenario (engine.seeds): other addresses, another slab
+        order, the same behaviour; its own digest, so no cache mixes two instances."""
+        seeds.check_seed(seed)
+        if seed == self.seed:
+            return self
+        if self.seed:
+            raise ScenarioError(f"{self.id} is already instance {self.seed}; seed the scenario as loaded")
+        spec = seeds.shifted(self.spec, seeds.offset(seed))
+        digest = hashlib.blake2b(f"{self.digest}:seed={seed}".encode(), digest_size=5).hexdigest()
+        return Scenario(spec, self.path, digest, self.file_hash, seed, self.digest)
 
     def ref(self, variant_id: str, schedule: tuple[str, ...] = ()) -> RunRef:
         """This scenario's run of ``schedule`` under ``variant_id``, as a value."""
-        return RunRef(self.id, self.link_digest(variant_id), variant_id, tuple(schedule))
+        return RunRef(self.id, self.link_digest(variant_id), variant_id, tuple(schedule), self.seed)
 
     def link_digest(self, *variant_ids: str) -> str:
         """What a link to these variants carries: the file and the programs they run, so a

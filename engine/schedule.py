@@ -73,6 +73,7 @@ class RunRef:
     digest: str
     variant: str
     schedule: tuple[str, ...] = ()
+    seed: int = 0
 
 
 def replay(initial: State, schedule: tuple[str, ...]) -> Run:

@@ -83,6 +83,7 @@ class Exercise:
     path: Path
     parts: tuple[Part, ...]
     digest: str          # the file and every scenario its parts run: what a cached verdict depends on
+    seed: int = 0        # the instance (engine.seeds); 0 is the file as written
 
     @property
     def id(self) -> str:
@@ -101,10 +102,22 @@ class Exercise:
 def load(path: Path, scenarios: dict[str, Scenario]) -> Exercise:
     """Read, validate and compile one exercise file against ``scenarios``."""
     spec, text = read_spec(path)
+    return _compiled(spec, text, path, scenarios, 0)
+
+
+def seeded(x: Exercise, seed: int, scenarios: dict[str, Scenario]) -> Exercise:
+    """Instance ``seed`` of ``x``: its parts on the seeded scenarios (engine.seeds), with the
+    same goals and verdicts; its fix parts grade the scenarios as written."""
+    if seed == x.seed:
+        return x
+    return _compiled(x.spec, x.path.read_text("utf-8"), x.path, scenarios, seed)
+
+
+def _compiled(spec: ExerciseSpec, text: str, path: Path, scenarios: dict[str, Scenario], seed: int) -> Exercise:
     parts = []
     for index, part in enumerate(spec.parts):
         try:
-            parts.append(_compile(spec, part, index, scenarios))
+            parts.append(_compile(spec, part, index, scenarios, seed))
         except _Bad as e:
             line = part_line(text, index, e.field)
             at = f" (line {line})" if line else ""
@@ -113,7 +126,7 @@ def load(path: Path, scenarios: dict[str, Scenario]) -> Exercise:
     for p in parts:
         for s in ((p.scenario,) if p.scenario else ()) + p.fix:
             h.update(s.digest.encode())
-    return Exercise(spec, path, tuple(parts), h.hexdigest())
+    return Exercise(spec, path, tuple(parts), h.hexdigest(), seed)
 
 
 def load_dir(folder: Path, scenarios: dict[str, Scenario]) -> dict[str, Exercise]:
@@ -150,12 +163,12 @@ def _run(start: Run, text: str, field: str) -> Run:
         raise _Bad(field, str(e)) from None
 
 
-def _compile(spec: ExerciseSpec, p: PartSpec, index: int, scenarios: dict[str, Scenario]) -> Part:
+def _compile(spec: ExerciseSpec, p: PartSpec, index: int, scenarios: dict[str, Scenario], seed: int) -> Part:
     part_id = p.id or ("a" if len(spec.parts) > 1 else "")
     if p.fix is not None:
         fixed = tuple(_scenario(scenarios, sid, "fix") for sid in p.fix.scenarios)
         return Part(spec.id, part_id, p, None, "", None, fix=fixed)
-    scenario = _scenario(scenarios, p.scenario or spec.scenario, "scenario")
+    scenario = _scenario(scenarios, p.scenario or spec.scenario, "scenario").seeded(seed)
     vid = p.variant or spec.variant
     try:
         scenario.variant(vid)
@@ -205,7 +218,7 @@ def _predict(p: PartSpec, initial: Run) -> Predict:
     if q.thread not in {t.tid for t in before.final.threads}:
         raise _Bad("predict", f"thread {q.thread} is not a thread of the scenario")
     after = _run(before, q.step or q.thread, "predict")
-    generated = predict.choices(query, before.final, q.thread)
+    generated = predict.choices(query, before, q.thread)
     by_id = {c.id: c for c in generated}
     unknown = [c for c in q.choices if c not in by_id]
     if unknown:

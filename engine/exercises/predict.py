@@ -66,8 +66,8 @@ def parse_query(text: str) -> Query:
     return Query(m["name"], args)
 
 
-def choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
-    """Every answer the query could have from ``before``, whatever the step does."""
+def choices(query: Query, before: Run, tid: str) -> tuple[Choice, ...]:
+    """Every answer the query could have from ``before``'s last state, whatever the step does."""
     return _CHOICES[query.name](query, before, tid)
 
 
@@ -79,7 +79,7 @@ def answer(query: Query, before: Run, after: Run, tid: str) -> str:
 def reveal(query: Query, before: Run, after: Run, tid: str) -> str:
     """The answer in a sentence, with what the step did: for the reveal and the grader's reason."""
     picked = answer(query, before, after, tid)
-    text = next((c.text for c in choices(query, before.final, tid) if c.id == picked), picked)
+    text = next((c.text for c in choices(query, before, tid) if c.id == picked), picked)
     events = [e.text for s in after.states[len(before.states):] for e in s.last if e.kind != "step"]
     said = "; ".join(events[-REVEAL_EVENTS:])
     where = "the step" if len(after.states) - len(before.states) == 1 else "at the end"
@@ -99,7 +99,8 @@ def _lock_text(state: State, lock: object) -> str:
     return f"{name} ({'+'.join(held.readers)} hold{'s' if len(held.readers) == 1 else ''} it for read)"
 
 
-def _blocks_on_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _blocks_on_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    before = run.final
     locks = [MMAP_SEM] + [lk.id for lk in before.locks if lk.id != MMAP_SEM]
     return tuple(Choice(str(lk), f"it waits for {_lock_text(before, lk)}") for lk in locks) + (
         Choice("nothing", f"nothing: {query.args[0]} runs on"),)
@@ -111,7 +112,8 @@ def _blocks_on(query: Query, before: Run, after: Run, tid: str) -> str:
 
 
 # -- returns ----------------------------------------------------------------------------------
-def _returns_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _returns_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    before = run.final
     function = query.args[0]
     if function.endswith("trylock") or function.startswith("trylock"):
         values = ["1", "0"]
@@ -130,7 +132,8 @@ def _returns(query: Query, before: Run, after: Run, tid: str) -> str:
 
 
 # -- holders ----------------------------------------------------------------------------------
-def _holders_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _holders_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    before = run.final
     tids = [t.tid for t in before.threads]
     groups = [(t,) for t in tids] + list(combinations(tids, 2))
     return (Choice("nobody", "nobody"),) + tuple(Choice("+".join(g), " and ".join(g)) for g in groups)
@@ -144,7 +147,7 @@ def _holders(query: Query, before: Run, after: Run, tid: str) -> str:
 
 
 # -- ptr_equal --------------------------------------------------------------------------------
-def _ptr_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _ptr_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
     a, b = query.args
     return (Choice("equal", f"{a} == {b}: the same object"), Choice("different", f"{a} != {b}"),
             Choice("null", f"{a} is NULL"), Choice(BLOCKS, f"{tid} blocks before it compares them"))
@@ -167,28 +170,44 @@ def _ptr_equal(query: Query, before: Run, after: Run, tid: str) -> str:
 
 
 # -- find_vma ---------------------------------------------------------------------------------
-def _vma_text(state: State, index: int) -> str:
+def roles(initial: State) -> dict[int, str]:
+    """What to call each slab object, by what it was at step 0: V1, V2 … the VMAs in address
+    order, free1, free2 … the free objects in the order the slab hands them out.  Unlike its
+    address, an object's role is the same in every seeded instance of the scenario."""
+    named = {i: f"V{n}" for n, i in enumerate(initial.mm.vmas, start=1)}
+    named.update({i: f"free{n}" for n, i in enumerate(initial.slab.freelist, start=1)})
+    return named
+
+
+def _vma_text(state: State, index: int, role: str) -> str:
     obj = state.slab.get(index)
+    whose = f"{obj.addr:#x} ({role}'s object)" if role.startswith("V") else f"{obj.addr:#x} (free at step 0)"
     if obj.vma is None:
-        return f"{obj.addr:#x}, a free object never used"
+        return f"{whose}: never used"
     span = f"[{obj.vma.start:#x}, {obj.vma.end:#x})"
     if obj.state != ALLOCATED:
-        return f"{obj.addr:#x}, {obj.state} (it held {span}, gen {obj.gen})"
-    return f"{obj.addr:#x}: the vma {span}, gen {obj.gen}"
+        return f"{whose}: {obj.state} now; it held {span}, gen {obj.gen}"
+    return f"{whose}: now the vma {span}, gen {obj.gen}"
 
 
-def _find_vma_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
-    objects = tuple(Choice(f"{o.addr:#x}", _vma_text(before, i)) for i, o in enumerate(before.slab.objects))
-    return (Choice("NULL", "NULL: no vma ends above it"),) + objects
+def _find_vma_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    initial = run.states[0]
+    named = roles(initial)
+    order = initial.mm.vmas + initial.slab.freelist
+    return (Choice("NULL", "NULL: no vma ends above it"),) + tuple(Choice(named[i], _vma_text(run.final, i, named[i]))
+                                                                   for i in order)
 
 
 def _find_vma(query: Query, before: Run, after: Run, tid: str) -> str:
     found = read(after.final, f"find_vma({query.args[0]})", khugepaged_address(before.states[0]))
-    return found if found == "NULL" else f"{found:#x}"
+    if found == "NULL":
+        return "NULL"
+    return roles(before.states[0])[next(i for i, o in enumerate(after.final.slab.objects) if o.addr == found)]
 
 
 # -- outcome ----------------------------------------------------------------------------------
-def _outcome_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _outcome_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    before = run.final
     who = query.args[0]
     programs = programs_of(before)
     codes = sorted({c for p in programs for s in p.steps for c in _SCAN.findall(s.line)})
@@ -206,7 +225,8 @@ def _outcome(query: Query, before: Run, after: Run, tid: str) -> str:
 
 
 # -- unblocks ---------------------------------------------------------------------------------
-def _unblocks_choices(query: Query, before: State, tid: str) -> tuple[Choice, ...]:
+def _unblocks_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    before = run.final
     top = before.thread(tid).top
     names: list[str] = []
     if top is not None:

@@ -25,9 +25,10 @@ def prove_verdict(part: Part, *, max_states: int = DEFAULT_MAX_STATES,
 
 
 def verdict_key(part: Part) -> str:
-    """What a prove verdict depends on: the scenario's digest, variant, prefix and goal."""
+    """What a prove verdict depends on: the scenario's behaviour (seeded instances share it),
+    variant, prefix and goal."""
     assert part.scenario is not None
-    return f"{part.scenario.digest}:{part.variant}:{''.join(part.prefix)}:{part.goal}"
+    return f"{part.scenario.behaviour}:{part.variant}:{''.join(part.prefix)}:{part.goal}"
 
 
 def needed_scenarios(exercises: dict[str, Exercise]) -> dict[str, Scenario]:

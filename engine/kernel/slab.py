@@ -61,10 +61,12 @@ def object_addr(index: int) -> int:
     return SLAB_BASE + index * VMA_OBJECT_SIZE
 
 
-def new_slab(size: int, quarantine: bool) -> Slab:
-    """A slab of ``size`` never-used objects; the freelist hands them out in address order."""
+def new_slab(size: int, quarantine: bool, order: tuple[int, ...] = ()) -> Slab:
+    """A slab of ``size`` never-used objects; the freelist hands them out in ``order`` (a
+    permutation of their indices; address order if empty)."""
     objects = tuple(SlabObject(i) for i in range(size))
-    return Slab(objects, tuple(range(size)), quarantine)
+    assert not order or sorted(order) == list(range(size)), order
+    return Slab(objects, tuple(order) or tuple(range(size)), quarantine)
 
 
 def alloc(slab: Slab, vma: Vma, site: Site) -> tuple[Slab, int]:
