@@ -2,9 +2,10 @@
 
     mmlock list [--json]
     mmlock show SCENARIO [--variant V] [--schedule S] [--json]
-    mmlock check FILE...
+    mmlock check [FILE...]
+    mmlock grade FILE.csv [--json | --format gradescope]
     mmlock explore SCENARIO [--variant V] [--goal G] [--from SCHEDULE] [--max-preemptions N] [--max-states N] [--json]
-    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--base-url URL] [--workers N]
+    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--exercises DIR] [--base-url URL] [--workers N]
 
 SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
 v4.8's checks, 'v4.8[checks=vma-check,pmd-recheck]' (quoted for the shell).  Bad input exits 2 with one sentence
@@ -23,10 +24,12 @@ import time
 from pathlib import Path
 
 import engine
+from app.cli_exercises import add_grade, check_exercises, is_exercise_file
 from app.views.format import hexaddr, value_text
 from engine.eras import lock_name
 from engine.errors import ModelError
 from engine.kernel.pgtable import HUGE, TABLE
+from engine.scenario import CATALOG
 
 VARIANT_HELP = ("a named variant of the scenario's era (v4.8, v1-pointer-check, ...; v5.4, v5.8) or "
                 "'v4.8[checks=vma-check,pmd-recheck]'; default: the era's fixed kernel, v4.8 or v5.8")
@@ -87,8 +90,9 @@ def _parser() -> _Root:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
 
-    p = sub.add_parser("check", help="validate scenario files and verify what they declare")
-    p.add_argument("files", nargs="+", type=Path)
+    p = sub.add_parser("check", help="validate scenario and exercise files: verify what scenarios declare, "
+                                     "prove exercises sound (no file: the built-in ones)")
+    p.add_argument("files", nargs="*", type=Path)
     p.add_argument("--max-states", type=int, default=200_000, help="bound of each search (default 200000)")
     p.add_argument("--seconds", type=float, default=30.0, help="time budget of each search (default 30)")
     p.set_defaults(run=cmd_check)
@@ -106,11 +110,14 @@ def _parser() -> _Root:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_explore)
 
+    add_grade(sub)
+
     p = sub.add_parser("serve", help="serve the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--scenarios", type=Path, default=None, help="a folder of extra scenario files")
-    p.add_argument("--no-catalog", action="store_true", help="serve only the files in --scenarios")
+    p.add_argument("--no-catalog", action="store_true", help="serve only the files in --scenarios (and --exercises)")
+    p.add_argument("--exercises", type=Path, default=None, help="a folder of extra exercise files")
     p.add_argument("--base-url", default="", help="the public address, for share links (http://host[:port][/path])")
     p.add_argument("--workers", type=int, default=1, help="server processes (each with its own search workers)")
     p.set_defaults(run=cmd_serve)
@@ -176,12 +183,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Load each file, then verify every declaration: a false one is an error naming the
-    variant and what was found; one a bound stopped is reported as unverified."""
+    variant and what was found; one a bound stopped is reported as unverified.  Exercise
+    files are proven sound (app.cli_exercises); with no file, the whole built-in catalog."""
     from engine.claims import verify
     if args.max_states < 1 or args.seconds <= 0:
         raise UsageError("--max-states must be at least 1 and --seconds more than 0")
+    exercises = [f for f in args.files if is_exercise_file(f)]
+    scenario_files = [f for f in args.files if f not in exercises] if args.files else sorted(CATALOG.glob("*.toml"))
     failed = 0
-    for path in args.files:
+    if exercises or not args.files:
+        scenarios = engine.catalog()
+        for f in scenario_files:          # exercises may run the files being checked
+            try:
+                s = engine.load(f)
+            except ModelError:
+                continue                  # reported below, with the scenario checks
+            scenarios[s.id] = s
+        failed += check_exercises(exercises, scenarios)
+    for path in scenario_files:
         try:
             s = engine.load(path)
         except ModelError as e:
@@ -249,7 +268,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--base-url {args.base_url!r}: write http://host[:port][/path] or https://…")
     if not 1 <= args.workers <= 16:
         raise UsageError(f"--workers {args.workers}: from 1 to 16 server processes")
-    settings = Settings(str(args.scenarios or ""), args.no_catalog, args.base_url)
+    if args.exercises is not None and not args.exercises.is_dir():
+        raise UsageError(f"--exercises {args.exercises}: not a folder")
+    settings = Settings(str(args.scenarios or ""), args.no_catalog, args.base_url, str(args.exercises or ""))
     app = settings.app()                 # loads every scenario: a bad file stops us here, with its sentence
     if not app.state.scenarios:
         raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import engine
 from engine import RunRef, Scenario
+from engine.exercises import Exercise
 
 
 def _query(**params: str) -> str:
@@ -76,7 +77,38 @@ def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) 
     return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids))
 
 
-GUIDES = ("model", "authoring")
+def explore_page_href(scenario: Scenario, variant_id: str, goal: str, prefix: tuple[str, ...]) -> str:
+    """The explorer page asked about ``goal`` from the state ``prefix`` reaches."""
+    return explore_href(scenario) + "?" + _query(v=variant_id, goal=goal, **{"from": engine.format_schedule(prefix)},
+                                                 h=scenario.link_digest(variant_id))
+
+
+def exercise_href(x: Exercise, part_id: str = "", run: tuple[str, ...] | list[str] = ()) -> str:
+    """An exercise at a state: ``run`` is the whole run from step 0 (empty: the part's own
+    starting state), ``h`` the exercise's digest."""
+    return f"/x/{x.id}?" + _query(part=part_id, run=engine.format_schedule(tuple(run)), h=x.digest)
+
+
+def exercises_href(ids: tuple[str, ...] | list[str] = ()) -> str:
+    """Every exercise, or the problem set of ``ids`` in their order."""
+    return "/x?set=" + ",".join(ids) if ids else "/x"
+
+
+def exercise_check_href(x: Exercise) -> str:
+    """Where the no-JavaScript Check form posts."""
+    return f"/x/{x.id}/check"
+
+
+def exercise_check_api_href(x: Exercise) -> str:
+    return f"/api/exercises/{x.id}/check"
+
+
+def solution_href(x: Exercise) -> str:
+    """The teacher's page: every part's reference answer and the explorer's verdict."""
+    return f"/x/{x.id}/solution"
+
+
+GUIDES = ("model", "authoring", "exercises")
 _CASE = re.compile(r"C[0-9]+|claim-[0-9]+|rwsem")
 
 

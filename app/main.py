@@ -17,10 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
+from engine.exercises import catalog as exercise_catalog, load_dir as load_exercises
 from app.problems import (PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, problem_body,
                           respond)
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
+from app.routes import exercises as exercise_routes
 from app.search import Searches
 from app.store import default_dir
 from app.workers import watch_parent
@@ -94,28 +96,35 @@ def _openapi(app: FastAPI) -> dict:
 
 
 def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False,
-               base_url: str = "", store: Path | None = None) -> FastAPI:
+               base_url: str = "", store: Path | None = None, exercise_dir: Path | None = None) -> FastAPI:
     """The app over the built-in catalog (unless ``builtin`` is false) plus, optionally, a
-    folder of scenario files (a file there replaces a built-in scenario with the same id).
-    ``warm_checks`` starts every scenario's why-checks searches at startup, so a class finds
-    them ready, and ``store`` is the folder that keeps them across restarts (None: not kept).
+    folder of scenario files (a file there replaces a built-in scenario with the same id),
+    and the built-in exercises (with ``builtin``) plus those of ``exercise_dir``.
+    ``warm_checks`` starts every scenario's why-checks searches and every exercise's
+    verdicts at startup, so a class finds them ready, and ``store`` is the folder that keeps
+    them across restarts (None: not kept).
     ``base_url`` ("https://mmlock.example.edu") makes share links absolute; without
     it they are relative, and the browser completes them (the Host header is not trusted)."""
     scenarios = engine.catalog() if builtin else {}
     if scenario_dir is not None:
         scenarios.update(engine.load_dir(Path(scenario_dir)))
+    exercises = exercise_catalog(scenarios) if builtin else {}
+    if exercise_dir is not None:
+        exercises.update(load_exercises(Path(exercise_dir), scenarios))
     searches = Searches(store=store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm_checks:
             searches.warm(scenarios)
+            searches.warm_exercises(exercises)
         yield
         searches.close()
 
     app = FastAPI(title="mmlock", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Step through Linux mm locking races one kernel line at a time.")
     app.state.scenarios = scenarios
+    app.state.exercises = exercises
     app.state.replays = ReplayCache()
     app.state.searches = searches
     app.state.base_url = base_url.rstrip("/")
@@ -125,6 +134,7 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.openapi = lambda: _openapi(app)
     app.include_router(api.router)
     app.include_router(explore.router)
+    app.include_router(exercise_routes.router)
     app.include_router(pages.router)
     app.include_router(guide.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -140,14 +150,16 @@ class Settings:
     scenarios: str = ""
     no_catalog: bool = False
     base_url: str = ""
+    exercises: str = ""
 
     def app(self) -> FastAPI:
         return create_app(Path(self.scenarios) if self.scenarios else None, builtin=not self.no_catalog,
-                          warm_checks=True, base_url=self.base_url, store=default_dir())
+                          warm_checks=True, base_url=self.base_url, store=default_dir(),
+                          exercise_dir=Path(self.exercises) if self.exercises else None)
 
     def environment(self) -> dict[str, str]:
         return {"MMLOCK_SCENARIOS": self.scenarios, "MMLOCK_NO_CATALOG": "1" if self.no_catalog else "",
-                "MMLOCK_BASE_URL": self.base_url}
+                "MMLOCK_BASE_URL": self.base_url, "MMLOCK_EXERCISES": self.exercises}
 
 
 def from_environment() -> FastAPI:
@@ -156,4 +168,4 @@ def from_environment() -> FastAPI:
     watch_parent(os.getppid())
     env = os.environ
     return Settings(env.get("MMLOCK_SCENARIOS", ""), env.get("MMLOCK_NO_CATALOG") == "1",
-                    env.get("MMLOCK_BASE_URL", "")).app()
+                    env.get("MMLOCK_BASE_URL", ""), env.get("MMLOCK_EXERCISES", "")).app()

@@ -44,7 +44,8 @@ from app.lru import Lru
 from app.store import Store
 from app.workers import new_pool, stop
 from engine.checks import CheckSets, check_sets, has_check_sets
-from engine.explore import DEFAULT_MAX_STATES, Goal, explore_from
+from engine.exercises import Exercise, Part, needed_scenarios, prove_parts, verdict_key
+from engine.explore import DEFAULT_MAX_STATES, Exploration, Goal, explore_from
 
 MAX_STATES_LIMIT = 1_000_000
 MAX_PREEMPTIONS_LIMIT = 64
@@ -136,6 +137,14 @@ def check_sets_job(scenario: engine.Scenario, max_states: int, budget: float) ->
     return check_sets(scenario, max_states=max_states, deadline=lambda: _deadline(budget))
 
 
+def proof_job(scenario: engine.Scenario, variant_id: str, prefix: tuple[str, ...], goal: Goal,
+              budget: float) -> Exploration:
+    """Run in the background worker: a prove exercise's search from its starting state (no
+    preemption bound: the fewest-preemption answer settles every bound)."""
+    return explore_from(scenario.initial(variant_id), prefix, goal, max_states=DEFAULT_MAX_STATES,
+                        out_of_time=_deadline(budget))
+
+
 class Searches:
     """The app's search service: a lazily started spawn-context process pool, the bound on
     searches in flight, and the cache of answers."""
@@ -152,8 +161,8 @@ class Searches:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._background: ProcessPoolExecutor | None = None
-        self._jobs: dict[str, Future[CheckSets]] = {}     # scenario digest -> its running job
-        self._sets: dict[str, CheckSets] = {}            # digest -> answer; one per scenario served
+        self._jobs: dict[tuple[str, str], Future[Any]] = {}   # (kind, key) -> its running job
+        self._answers: dict[tuple[str, str], Any] = {}        # (kind, key) -> answer: check sets, proofs
         self.store = Store(store)                        # the same answers on disk, across restarts
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -256,40 +265,59 @@ class Searches:
     def check_sets(self, scenario: engine.Scenario) -> CheckSets | None:
         """The 32 check sets of ``scenario`` if they are ready; otherwise None, after
         starting their background job unless it is already running."""
+        return self._answer("checks", scenario.digest, lambda: self.store.get(scenario, DEFAULT_MAX_STATES),
+                                lambda value: self.store.put(scenario, DEFAULT_MAX_STATES, value),
+                                check_sets_job, scenario, DEFAULT_MAX_STATES, self.budget)
+
+    def prove(self, part: Part) -> Exploration | None:
+        """A prove exercise's verdict if it is ready; otherwise None, after starting its job
+        (engine.exercises.Verdicts: the grader reads what is ready and never waits)."""
+        key = verdict_key(part)
+        assert part.scenario is not None and part.goal is not None
+        return self._answer("proof", key, lambda: self.store.get_proof(key),
+                                lambda value: self.store.put_proof(key, value),
+                                proof_job, part.scenario, part.variant, part.prefix, part.goal, self.budget)
+
+    def _answer(self, kind: str, key: str, kept: Callable[[], Any], keep: Callable[[Any], None],
+                    fn: Callable[..., Any], *args: Any) -> Any:
+        """The answer (kind, key) if it is in memory or on disk (``kept``); otherwise None,
+        after submitting ``fn(*args)`` to the background worker unless it is running. A
+        finished answer is kept in memory and by ``keep``."""
+        name = (kind, key)
         with self._lock:
-            done = self._sets.get(scenario.digest)
-            if done is not None or scenario.digest in self._jobs:
+            done = self._answers.get(name)
+            if done is not None or name in self._jobs:
                 return done
-            kept = self.store.get(scenario, DEFAULT_MAX_STATES)
-            if kept is not None:
-                self._sets[scenario.digest] = kept
-                return kept
-            job = self._submit_background(scenario)
-            self._jobs[scenario.digest] = job
-        job.add_done_callback(lambda f: self._job_done(scenario, f))
+            found = kept()
+            if found is not None:
+                self._answers[name] = found
+                return found
+            job = self._submit_background(fn, *args)
+            self._jobs[name] = job
+        job.add_done_callback(lambda f: self._job_done(name, f, keep))
         return None
 
-    def _submit_background(self, scenario: engine.Scenario) -> Future[CheckSets]:
-        """Submit one check-sets job (the caller holds the lock), restarting a broken pool."""
+    def _submit_background(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Submit one background job (the caller holds the lock), restarting a broken pool."""
         for _ in range(2):
             if self._background is None:
                 self._background = new_pool(1)
             try:
-                return self._background.submit(check_sets_job, scenario, DEFAULT_MAX_STATES, self.budget)
+                return self._background.submit(fn, *args)
             except BrokenProcessPool:
                 stop(self._background)
                 self._background = None
         raise Busy("the background search worker could not be started; try again")
 
-    def _job_done(self, scenario: engine.Scenario, job: Future[CheckSets]) -> None:
+    def _job_done(self, name: tuple[str, str], job: Future[Any], keep: Callable[[Any], None]) -> None:
         """Keep a finished job's answer, in memory and on disk; a job that failed (its worker
         died) is forgotten, so the next page that asks starts it again."""
         with self._lock:
-            self._jobs.pop(scenario.digest, None)
+            self._jobs.pop(name, None)
             if job.cancelled() or job.exception() is not None:
                 return
-            self._sets[scenario.digest] = job.result()
-        self.store.put(scenario, DEFAULT_MAX_STATES, job.result())
+            self._answers[name] = job.result()
+        keep(job.result())
 
     def warm(self, scenarios: dict[str, engine.Scenario]) -> None:
         """Start every v4.8-era scenario's check sets, so the why-checks pages are ready when asked;
@@ -299,3 +327,13 @@ class Searches:
         for s in scenarios.values():
             if has_check_sets(s):
                 self.check_sets(s)
+
+    def warm_exercises(self, exercises: dict[str, Exercise]) -> None:
+        """Start every verdict the exercises' graders need (prove searches, the check sets
+        of fix scenarios), so pressing Check never waits for a search."""
+        if not self.store.claim_warming():
+            return
+        for part in prove_parts(exercises):
+            self.prove(part)
+        for s in needed_scenarios(exercises).values():
+            self.check_sets(s)

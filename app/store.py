@@ -1,4 +1,5 @@
-"""Answers kept across restarts: each scenario's 32 check sets, in the user's cache folder.
+"""Answers kept across restarts: each scenario's 32 check sets and each prove exercise's
+verdict, in the user's cache folder.
 
 A file's name is a hash of everything the answer depends on: the scenario's digest (its
 file and the text of every program it can run), the engine's own source, and the search
@@ -22,6 +23,7 @@ from typing import IO
 
 import engine
 from engine.checks import CheckSets
+from engine.explore import Exploration
 
 ENGINE = Path(engine.__file__).resolve().parent
 
@@ -43,7 +45,7 @@ def engine_hash() -> str:
 
 
 class Store:
-    """Check sets on disk, by content hash."""
+    """Answers on disk, by content hash."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -68,32 +70,50 @@ class Store:
         self._claim = claim
         return True
 
-    def _path(self, scenario: engine.Scenario, max_states: int) -> Path | None:
+    def _path(self, kind: str, key: str) -> Path | None:
         if self.folder is None:
             return None
-        key = hashlib.blake2b(f"{scenario.digest}:{engine_hash()}:{max_states}".encode(), digest_size=12)
-        return self.folder / f"checks-{key.hexdigest()}.pickle"
+        h = hashlib.blake2b(f"{key}:{engine_hash()}".encode(), digest_size=12)
+        return self.folder / f"{kind}-{h.hexdigest()}.pickle"
 
     def get(self, scenario: engine.Scenario, max_states: int) -> CheckSets | None:
-        path = self._path(scenario, max_states)
-        if path is None or not path.exists():
-            return None
-        try:
-            value = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            path.unlink(missing_ok=True)
-            return None
+        value = self.load("checks", f"{scenario.digest}:{max_states}")
         return value if isinstance(value, CheckSets) and value.scenario == scenario.id else None
 
     def put(self, scenario: engine.Scenario, max_states: int, sets: CheckSets) -> None:
         """Keep ``sets`` unless a time bound cut one of its searches; never fails the caller."""
-        path = self._path(scenario, max_states)
-        if path is None or any(r.bound == "time" for r in sets.results):
+        if not any(r.bound == "time" for r in sets.results):
+            self.save("checks", f"{scenario.digest}:{max_states}", sets)
+
+    def get_proof(self, key: str) -> Exploration | None:
+        """A prove exercise's verdict (engine.exercises.verdict_key names it)."""
+        value = self.load("proof", key)
+        return value if isinstance(value, Exploration) else None
+
+    def put_proof(self, key: str, found: Exploration) -> None:
+        if found.bound != "time":
+            self.save("proof", key, found)
+
+    def load(self, kind: str, key: str) -> object | None:
+        """The answer kept under (kind, key), or None; an unreadable file is removed."""
+        path = self._path(kind, key)
+        if path is None or not path.exists():
+            return None
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def save(self, kind: str, key: str, value: object) -> None:
+        """Keep ``value`` under (kind, key); never fails the caller."""
+        path = self._path(kind, key)
+        if path is None:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
-                f.write(pickle.dumps(sets))
+                f.write(pickle.dumps(value))
             os.replace(f.name, path)
         except OSError:
             return

@@ -22,6 +22,13 @@
 
   function follow(el) {
     if (!el || el.getAttribute("aria-disabled") === "true") return;
+    var s = stage();
+    if (s && s.classList.contains("htmx-settling")) {
+      // a stage just swapped in has no live links until htmx settles it: a click now would
+      // load a whole page (and leave an exercise), so the key waits for the settle
+      document.addEventListener("htmx:afterSettle", function () { el.click(); }, { once: true });
+      return;
+    }
     el.click();
   }
 

@@ -11,7 +11,7 @@ from app.problems import Problem
 from app.rendering import render
 
 router = APIRouter(include_in_schema=False)
-TITLES = {"model": "The model", "authoring": "Writing a scenario"}
+TITLES = {"model": "The model", "authoring": "Writing a scenario", "exercises": "Exercises"}
 
 
 @router.get("/guide/{name}")

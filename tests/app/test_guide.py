@@ -19,7 +19,7 @@ def test_an_unknown_guide_page_is_the_404_problem_page(client):
     r = client.get("/guide/nope")
     assert r.status_code == 404 and r.template.name == "error.html"
     assert "'nope'" in r.context["message"]
-    assert [href for _, href in r.context["links"]] == ["/guide/model", "/guide/authoring"]
+    assert [href for _, href in r.context["links"]] == ["/guide/model", "/guide/authoring", "/guide/exercises"]
 
 
 def test_every_page_links_the_guide(client):

@@ -13,6 +13,7 @@ from app import store as store_module
 from app.search import Searches
 from app.store import Store, default_dir
 from engine.checks import check_sets
+from engine.exercises import catalog as exercise_catalog, prove_parts, verdict_key
 
 CATALOG = engine.catalog()
 
@@ -80,3 +81,18 @@ def test_of_two_processes_sharing_a_folder_one_warms(tmp_path):
     assert first.claim_warming() and first.claim_warming()
     assert not second.claim_warming()
     assert Store(None).claim_warming()
+
+
+def test_a_prove_exercises_verdict_is_computed_in_the_background_and_kept(tmp_path):
+    part = prove_parts(exercise_catalog(CATALOG))[0]
+    searches = Searches(store=tmp_path)
+    try:
+        assert searches.prove(part) is None                  # started, not ready: the grader says "pending"
+        deadline = time.monotonic() + 120
+        while searches.prove(part) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        found = searches.prove(part)
+        assert found is not None and found.bound is None
+    finally:
+        searches.close()
+    assert Store(tmp_path).get_proof(verdict_key(part)) == found     # a restarted server has it at once

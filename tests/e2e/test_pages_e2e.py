@@ -30,6 +30,12 @@ PAGES = {
     "stale-link": "/s/realloc-file?v=v1-pointer-check&run=K3&h=0000000000",
     "unknown-variant": "/s/realloc-file?v=v9",
     "unknown-page": "/guide/nope",
+    "exercises": "/x",
+    "exercise-set": "/x?set=x06,x04",
+    "exercise-predict": "/x/x04",
+    "exercise-goal": "/x/x06",
+    "exercise-prove": "/x/x07?part=b",
+    "exercise-solution": "/x/x07/solution",
 }
 READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
 STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404}   # every other page is a 200

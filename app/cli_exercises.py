@@ -1,0 +1,175 @@
+"""The exercise commands of ``mmlock``: checking exercise files sound, and grading a class.
+
+    mmlock check [FILE...]                      scenario and exercise files; none: the built-ins
+    mmlock grade FILE.csv [--json | --format gradescope]
+
+An exercise is sound when its reference answer passes its own grader and every wrong answer
+it lists fails.  The verdicts a prove or fix part needs are computed here once and kept on
+disk by content hash (app.store), so the server and the next check start with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import engine
+from app.grading import BadAnswer, from_text, split_exercise_id
+from app.links import exercise_href
+from app.store import Store, default_dir
+from engine.checks import CheckSets, check_sets
+from engine.errors import ModelError
+from engine.exercises import (Exercise, Grade, Part, Pending, Refused, Submission, grade, load, prove_verdict,
+                              verdict_key)
+from engine.exercises import catalog as exercise_catalog
+from engine.explore import DEFAULT_MAX_STATES, Exploration
+
+EXIT_USAGE = 2
+
+
+class StoredVerdicts:
+    """engine.exercises.Verdicts computed on demand and kept in memory and on disk."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._proofs: dict[str, Exploration] = {}
+        self._sets: dict[str, CheckSets] = {}
+
+    def prove(self, part: Part) -> Exploration:
+        key = verdict_key(part)
+        if key not in self._proofs:
+            found = self.store.get_proof(key)
+            if found is None:
+                found = prove_verdict(part)
+                self.store.put_proof(key, found)
+            self._proofs[key] = found
+        return self._proofs[key]
+
+    def check_sets(self, scenario: engine.Scenario) -> CheckSets:
+        if scenario.digest not in self._sets:
+            sets = self.store.get(scenario, DEFAULT_MAX_STATES)
+            if sets is None:
+                sets = check_sets(scenario)
+                self.store.put(scenario, DEFAULT_MAX_STATES, sets)
+            self._sets[scenario.digest] = sets
+        return self._sets[scenario.digest]
+
+
+def is_exercise_file(path: Path) -> bool:
+    """Whether ``path`` holds an exercise (its parts) rather than a scenario."""
+    try:
+        return any(line.strip() == "[[parts]]" for line in path.read_text("utf-8", errors="replace").splitlines())
+    except OSError:
+        return False
+
+
+def _submission(part: Part, answer: object) -> Submission:
+    if isinstance(answer, list):
+        return Submission(checks=tuple(answer))
+    return from_text(part, str(answer))
+
+
+def soundness(x: Exercise, verdicts: StoredVerdicts) -> list[str]:
+    """What is wrong with ``x``: each a sentence naming the part; empty when it is sound."""
+    problems = []
+    for part in x.parts:
+        try:
+            ok = grade(part, _submission(part, part.spec.answer), verdicts)
+            if not ok.passed:
+                problems.append(f"part {part.name}: the reference answer fails its own grader: {ok.reason}")
+            for wrong in part.spec.wrong:
+                g = grade(part, _submission(part, wrong), verdicts)
+                if g.passed:
+                    problems.append(f"part {part.name}: the wrong answer {wrong!r} passes: {g.reason}")
+        except (Refused, BadAnswer, Pending) as e:
+            problems.append(f"part {part.name}: {e}")
+    return problems
+
+
+def check_exercises(paths: list[Path], scenarios: dict[str, engine.Scenario]) -> int:
+    """Load and prove sound each exercise file (all the built-ins when ``paths`` is empty);
+    the number that failed."""
+    verdicts = StoredVerdicts(Store(default_dir()))
+    failed = 0
+    loaded: list[tuple[Path, Exercise]] = []
+    try:
+        loaded = [(x.path, x) for x in exercise_catalog(scenarios).values()] if not paths else []
+    except ModelError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    for path in paths:
+        try:
+            loaded.append((path, load(path, scenarios)))
+        except ModelError as e:
+            print(str(e), file=sys.stderr)
+            failed += 1
+    for path, x in loaded:
+        problems = soundness(x, verdicts)
+        for p in problems:
+            print(f"{path}: {p}", file=sys.stderr)
+        kinds = ", ".join(f"{p.name} {p.kind}" for p in x.parts)
+        print(f"{path}: {'UNSOUND' if problems else 'ok'} ({x.id}: {kinds})")
+        failed += bool(problems)
+    return failed
+
+
+def _rows(path: Path) -> list[tuple[str, str, str]]:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot read the file ({getattr(e, 'strerror', None) or 'not UTF-8 text'})") from None
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    if rows and [c.strip().lower() for c in rows[0][:3]] == ["student", "exercise", "answer"]:
+        rows = rows[1:]
+    bad = next((n for n, r in enumerate(rows, start=1) if len(r) != 3), None)
+    if bad is not None:
+        raise ValueError(f"{path}: row {bad} has {len(rows[bad - 1])} columns; each row is student, exercise, answer")
+    return [(s.strip(), x.strip(), a.strip()) for s, x, a in rows]
+
+
+def grade_row(exercises: dict[str, Exercise], verdicts: StoredVerdicts, exercise: str, answer: str) -> tuple[str, Grade]:
+    """(the part's name, its grade) for one answer; an unreadable answer fails with why."""
+    try:
+        x, part = split_exercise_id(exercises, exercise)
+        return part.name, grade(part, from_text(part, answer), verdicts)
+    except (BadAnswer, Refused, Pending) as e:
+        return exercise, Grade(False, f"The answer cannot be graded: {e}.")
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    scenarios = engine.catalog()
+    exercises = exercise_catalog(scenarios)
+    verdicts = StoredVerdicts(Store(default_dir()))
+    results: list[dict[str, Any]] = []
+    for student, exercise, answer in _rows(args.file):
+        name, g = grade_row(exercises, verdicts, exercise, answer)
+        link = ""
+        if g.run is not None and name[:3] in exercises:
+            x = exercises[name[:3]]
+            link = exercise_href(x, name[3:], g.run.schedule)
+        results.append({"student": student, "exercise": name, "pass": g.passed, "reason": g.reason, "link": link})
+    passed = sum(r["pass"] for r in results)
+    if args.format == "gradescope":
+        tests = [{"name": f"{r['exercise']} ({r['student']})", "score": int(r["pass"]), "max_score": 1,
+                  "output": r["reason"] + (f"\n{r['link']}" if r["link"] else "")} for r in results]
+        print(json.dumps({"score": passed, "tests": tests}, indent=2))
+    elif args.json:
+        print(json.dumps({"passed": passed, "failed": len(results) - passed, "rows": results}, indent=2))
+    else:
+        for r in results:
+            print(f"{r['student']}\t{r['exercise']}\t{'PASS' if r['pass'] else 'FAIL'}\t{r['reason']}")
+        print(f"{len(results)} answers: {passed} passed, {len(results) - passed} failed")
+    return 0
+
+
+def add_grade(sub: Any) -> None:
+    p = sub.add_parser("grade", help="grade a CSV of answers (student, exercise, answer)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=("text", "gradescope"), default="text",
+                   help="gradescope: the results.json an autograder reads")
+    p.set_defaults(run=cmd_grade)

@@ -1,0 +1,80 @@
+"""Answers as the web and the command line receive them, turned into engine Submissions.
+
+One function reads every form an answer comes in: the API's JSON fields, a CSV cell of
+``mmlock grade`` (a schedule, a choice, a check list, "unreachable", or a link copied from
+the app), and the no-JavaScript form.  A link's run is taken from step 0 and must be of the
+exercise's scenario and variant; everything else is relative to the part's starting state.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from engine import ModelError, parse_schedule
+from engine.exercises import CLAIMS, Exercise, Part, Submission
+from engine.programs.khugepaged import ALL_CHECKS
+
+
+
+class BadAnswer(ValueError):
+    """An answer that cannot be read; the message is a sentence saying why."""
+
+
+def from_link(part: Part, link: str) -> Submission:
+    """The run a player or exercise link carries (``/s/{scenario}?v=…&run=…`` or
+    ``/x/{id}?part=…&run=…``), checked against ``part``."""
+    url = urlsplit(link.strip())
+    query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    path = url.path.rstrip("/")
+    if path.startswith("/x/"):
+        if path.removeprefix("/x/") != part.exercise or query.get("part", part.id) != part.id:
+            raise BadAnswer(f"the link is for {path.removeprefix('/x/')}{query.get('part', '')}, not {part.name}")
+    elif path.startswith("/s/"):
+        assert part.scenario is not None
+        sid, vid = path.removeprefix("/s/"), query.get("v", "")
+        if sid != part.scenario.id or (vid and vid != part.variant):
+            raise BadAnswer(f"the link opens {sid} under {vid or 'its first variant'}; {part.name} runs "
+                            f"{part.scenario.id} under {part.variant}")
+    else:
+        raise BadAnswer("a link to grade opens the player (/s/…) or an exercise (/x/…)")
+    try:
+        return Submission(run=parse_schedule(query.get("run", "")))
+    except ModelError as e:
+        raise BadAnswer(f"the link's run is not a schedule: {e}") from None
+
+
+def from_text(part: Part, text: str) -> Submission:
+    """An answer typed or pasted as text, read as the part's kind expects it."""
+    text = text.strip()
+    if not text:
+        raise BadAnswer("the answer is empty")
+    if text.startswith(("/s/", "/x/", "http://", "https://")):
+        if part.kind not in ("goal", "prove"):
+            raise BadAnswer(f"{part.name} is answered with a {'choice' if part.kind == 'predict' else 'list of checks'}, not a link")
+        return from_link(part, text)
+    if part.kind == "predict":
+        return Submission(choice=text)
+    if part.kind == "fix":
+        names = [] if text in ("none", "{}") else re.split(r"[\s,+{}]+", text.strip("{} "))
+        unknown = [n for n in names if n not in ALL_CHECKS]
+        if unknown:
+            raise BadAnswer(f"{', '.join(unknown)}: a fix is a list of checks from {', '.join(ALL_CHECKS)}, or none")
+        return Submission(checks=tuple(names))
+    if part.kind == "prove" and text in CLAIMS:
+        return Submission(claim=text)
+    return Submission(schedule=text)
+
+
+def split_exercise_id(exercise: dict[str, Exercise], name: str) -> tuple[Exercise, Part]:
+    """The exercise and part ``name`` names: "x07b", "x07" (its first part), or "x07:b"."""
+    m = re.fullmatch(r"(x[0-9]{2})(?::?([a-z]))?", name.strip().lower())
+    if m is None or m[1] not in exercise:
+        known = ", ".join(sorted(exercise)) or "none"
+        raise BadAnswer(f"no exercise {name!r}; the exercises are {known}")
+    x = exercise[m[1]]
+    try:
+        return x, x.part(m[2])
+    except KeyError as e:
+        raise BadAnswer(str(e.args[0])) from None
+
