@@ -27,6 +27,9 @@ def from_link(part: Part, link: str) -> Submission:
     url = urlsplit(link.strip())
     query = {k: v[-1] for k, v in parse_qs(url.query).items()}
     path = url.path.rstrip("/")
+    seed, mine = link_seed(link), part.scenario.seed if part.scenario else 0
+    if seed != mine:
+        raise BadAnswer(f"the link is of instance {seed} of the exercise; this answer is for instance {mine}")
     if path.startswith("/x/"):
         if path.removeprefix("/x/") != part.exercise or query.get("part", part.id) != part.id:
             raise BadAnswer(f"the link is for {path.removeprefix('/x/')}{query.get('part', '')}, not {part.name}")
@@ -49,7 +52,7 @@ def from_text(part: Part, text: str) -> Submission:
     text = text.strip()
     if not text:
         raise BadAnswer("the answer is empty")
-    if text.startswith(("/s/", "/x/", "http://", "https://")):
+    if is_link(text):
         if part.kind not in ("goal", "prove"):
             raise BadAnswer(f"{part.name} is answered with a {'choice' if part.kind == 'predict' else 'list of checks'}, not a link")
         return from_link(part, text)
@@ -78,3 +81,14 @@ def split_exercise_id(exercise: dict[str, Exercise], name: str) -> tuple[Exercis
     except KeyError as e:
         raise BadAnswer(str(e.args[0])) from None
 
+
+def link_seed(link: str) -> int:
+    """The instance a link names (its ``seed``; 0 without one)."""
+    seed = parse_qs(urlsplit(link.strip()).query).get("seed", ["0"])[-1]
+    if not re.fullmatch(r"[0-9]{1,4}", seed):
+        raise BadAnswer(f"the link's seed {seed!r} is not a number from 0 to 9999")
+    return int(seed)
+
+
+def is_link(text: str) -> bool:
+    return text.strip().startswith(("/s/", "/x/", "http://", "https://"))

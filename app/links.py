@@ -21,13 +21,19 @@ def _query(**params: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
+def _seed(seed: int) -> str:
+    """A link's ``seed``: the seeded instance it shows (engine.seeds); none for seed 0."""
+    return str(seed) if seed else ""
+
+
 def catalog_href() -> str:
     return "/"
 
 
 def run_href(ref: RunRef) -> str:
     """The player at the end of ``ref``'s schedule."""
-    return f"/s/{ref.scenario}?" + _query(v=ref.variant, run=engine.format_schedule(ref.schedule), h=ref.digest)
+    return f"/s/{ref.scenario}?" + _query(v=ref.variant, run=engine.format_schedule(ref.schedule), h=ref.digest,
+                                          seed=_seed(ref.seed))
 
 
 def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | list[str]) -> str:
@@ -36,18 +42,19 @@ def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | lis
 
 def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:
     """A player link that keeps a schedule as typed (it may not replay on this variant)."""
-    return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.link_digest(variant_id))
+    return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.link_digest(variant_id),
+                                         seed=_seed(scenario.seed))
 
 
 def run_to_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...], mode: str, tid: str = "") -> str:
     """A link the server answers with the longer run (see app.replays.run_to)."""
     return f"/s/{scenario.id}/run?" + _query(v=variant_id, run=engine.format_schedule(tids), h=scenario.link_digest(variant_id),
-                                             to=mode, t=tid)
+                                             to=mode, t=tid, seed=_seed(scenario.seed))
 
 
 def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> str:
     return f"/s/{scenario.id}/compare?" + _query(a=a, b=b, run=engine.format_schedule(tids),
-                                                 h=scenario.link_digest(a, b))
+                                                 h=scenario.link_digest(a, b), seed=_seed(scenario.seed))
 
 
 def checks_href(scenario: Scenario | None = None) -> str:
@@ -74,38 +81,46 @@ def explore_cancel_href(scenario: Scenario) -> str:
 
 def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
     """The replay's JSON (the API twin of the player link)."""
-    return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids))
+    return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids),
+                                                            seed=_seed(scenario.seed))
 
 
 def explore_page_href(scenario: Scenario, variant_id: str, goal: str, prefix: tuple[str, ...]) -> str:
     """The explorer page asked about ``goal`` from the state ``prefix`` reaches."""
     return explore_href(scenario) + "?" + _query(v=variant_id, goal=goal, **{"from": engine.format_schedule(prefix)},
-                                                 h=scenario.link_digest(variant_id))
+                                                 h=scenario.link_digest(variant_id), seed=_seed(scenario.seed))
 
 
-def exercise_href(x: Exercise, part_id: str = "", run: tuple[str, ...] | list[str] = ()) -> str:
+def exercise_href(x: Exercise, part_id: str = "", run: tuple[str, ...] | list[str] = (), seed: int | None = None) -> str:
     """An exercise at a state: ``run`` is the whole run from step 0 (empty: the part's own
-    starting state), ``h`` the exercise's digest."""
-    return f"/x/{x.id}?" + _query(part=part_id, run=engine.format_schedule(tuple(run)), h=x.digest)
+    starting state), ``h`` the exercise's digest, ``seed`` its instance (default: ``x``'s)."""
+    return f"/x/{x.id}?" + _query(part=part_id, run=engine.format_schedule(tuple(run)), h=x.digest,
+                                  seed=_seed(x.seed if seed is None else seed))
 
 
-def exercises_href(ids: tuple[str, ...] | list[str] = ()) -> str:
-    """Every exercise, or the problem set of ``ids`` in their order."""
-    return "/x?set=" + ",".join(ids) if ids else "/x"
+def exercises_href(ids: tuple[str, ...] | list[str] = (), seed: int = 0) -> str:
+    """Every exercise, or the problem set of ``ids`` in their order, in instance ``seed``."""
+    query = ([f"set={','.join(ids)}"] if ids else []) + ([f"seed={seed}"] if seed else [])
+    return "/x" + ("?" + "&".join(query) if query else "")
+
+
+def _in(x: Exercise) -> str:
+    """The query naming ``x``'s instance, for the links that act on it."""
+    return f"?seed={x.seed}" if x.seed else ""
 
 
 def exercise_check_href(x: Exercise) -> str:
     """Where the no-JavaScript Check form posts."""
-    return f"/x/{x.id}/check"
+    return f"/x/{x.id}/check" + _in(x)
 
 
 def exercise_check_api_href(x: Exercise) -> str:
-    return f"/api/exercises/{x.id}/check"
+    return f"/api/exercises/{x.id}/check" + _in(x)
 
 
 def solution_href(x: Exercise) -> str:
     """The teacher's page: every part's reference answer and the explorer's verdict."""
-    return f"/x/{x.id}/solution"
+    return f"/x/{x.id}/solution" + _in(x)
 
 
 GUIDES = ("model", "authoring", "exercises")

@@ -20,6 +20,7 @@ import engine
 from engine.exercises import catalog as exercise_catalog, load_dir as load_exercises
 from app.problems import (PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, problem_body,
                           respond)
+from app.lru import Lru
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.routes import exercises as exercise_routes
@@ -126,6 +127,7 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.state.scenarios = scenarios
     app.state.exercises = exercises
     app.state.replays = ReplayCache()
+    app.state.instances = Lru(256)          # seeded scenarios and exercises (engine.seeds), by seed
     app.state.searches = searches
     app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(Problem, respond)

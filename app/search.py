@@ -264,8 +264,9 @@ class Searches:
 
     def check_sets(self, scenario: engine.Scenario) -> CheckSets | None:
         """The 32 check sets of ``scenario`` if they are ready; otherwise None, after
-        starting their background job unless it is already running."""
-        return self._answer("checks", scenario.digest, lambda: self.store.get(scenario, DEFAULT_MAX_STATES),
+        starting their background job unless it is already running.  Seeded instances
+        share seed 0's (engine.seeds: a seed changes nothing a schedule does)."""
+        return self._answer("checks", scenario.behaviour, lambda: self.store.get(scenario, DEFAULT_MAX_STATES),
                                 lambda value: self.store.put(scenario, DEFAULT_MAX_STATES, value),
                                 check_sets_job, scenario, DEFAULT_MAX_STATES, self.budget)
 

@@ -77,13 +77,13 @@ class Store:
         return self.folder / f"{kind}-{h.hexdigest()}.pickle"
 
     def get(self, scenario: engine.Scenario, max_states: int) -> CheckSets | None:
-        value = self.load("checks", f"{scenario.digest}:{max_states}")
+        value = self.load("checks", f"{scenario.behaviour}:{max_states}")
         return value if isinstance(value, CheckSets) and value.scenario == scenario.id else None
 
     def put(self, scenario: engine.Scenario, max_states: int, sets: CheckSets) -> None:
         """Keep ``sets`` unless a time bound cut one of its searches; never fails the caller."""
         if not any(r.bound == "time" for r in sets.results):
-            self.save("checks", f"{scenario.digest}:{max_states}", sets)
+            self.save("checks", f"{scenario.behaviour}:{max_states}", sets)
 
     def get_proof(self, key: str) -> Exploration | None:
         """A prove exercise's verdict (engine.exercises.verdict_key names it)."""

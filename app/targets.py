@@ -39,14 +39,30 @@ class Target:
     variant: str
 
 
-def known_scenario(request: Request, scenario_id: str) -> Scenario:
+SEED_HELP = "the seeded instance: the scenario at other addresses, with another slab order (0 to 9999; 0: as written)"
+SEED = Query("", max_length=4, pattern=r"^[0-9]*$", description=SEED_HELP)
+
+
+def instance(request: Request, scenario: Scenario, seed: str) -> Scenario:
+    """Instance ``seed`` of ``scenario`` (engine.seeds), made once and kept."""
+    if not seed or int(seed) == 0:
+        return scenario
+    key = ("scenario", scenario.id, scenario.digest, int(seed))
+    made = request.app.state.instances.get(key)
+    if made is None:
+        made = scenario.seeded(int(seed))
+        request.app.state.instances.put(key, made)
+    return made
+
+
+def known_scenario(request: Request, scenario_id: str, seed: str = SEED) -> Scenario:
     scenarios: dict[str, Scenario] = request.app.state.scenarios
     if scenario_id not in scenarios:
         raise Problem(404, "Unknown scenario",
                       f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}",
                       tuple((s.spec.title, links.player_href(s, s.era.default, ()))
                             for _, s in sorted(scenarios.items())))
-    return scenarios[scenario_id]
+    return instance(request, scenarios[scenario_id], seed)
 
 
 def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:

@@ -2,7 +2,8 @@
 two learners' runs of one exercise show different numbers and their links differ.
 
 Seed 0 is the scenario as written.  Seed N moves every user address (the VMAs, pte tables,
-ptes, huge pmds and the address arguments of the threads' calls) by the same multiple of
+ptes, huge pmds, the address arguments of the threads' calls, and the addresses its question
+and note quote) by the same multiple of
 1 GiB, which keeps every 2 MiB and 1 GiB alignment and every distance, and hands the slab's
 objects out in another order, which gives the VMAs other object addresses but keeps LIFO
 reuse (a freed object is still the next one handed out).  Neither changes what any
@@ -14,12 +15,14 @@ serves them all.  Seeds do not change the system calls a thread makes.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from engine.errors import ScenarioError
 
 GIB = 1 << 30
 USER_TOP = 1 << 47                  # x86-64 TASK_SIZE: user addresses stay below it
+USER_LOW = 1 << 28                  # below it a number in prose is a length or a pfn, not an address
 MAX_SEED = 9999
 ADDRESS_ARGS = ("address", "addr", "start", "new_addr")   # a call's arguments that are user addresses
 
@@ -62,5 +65,15 @@ def shifted(spec: Any, delta: int) -> Any:
     for t in spec.threads:
         calls = [c.model_copy(update={"args": _moved(c.args, delta)}) for c in t.calls]
         threads.append(t.model_copy(update={"args": _moved(t.args, delta), "calls": calls}))
-    return spec.model_copy(update={"vmas": vmas, "tables": tables, "huge_pmds": huge, "threads": threads})
+    prose = {f: _moved_text(getattr(spec, f), delta) for f in ("question", "note")}
+    return spec.model_copy(update={"vmas": vmas, "tables": tables, "huge_pmds": huge, "threads": threads, **prose})
+
+
+def _moved_text(text: str, delta: int) -> str:
+    """Prose with its user addresses moved: a hex number from 256 MiB up to the top of user
+    space (lengths, pfns and kernel addresses lie outside that range)."""
+    def move(m: re.Match[str]) -> str:
+        value = int(m[0], 16)
+        return f"{value + delta:#x}" if USER_LOW <= value < USER_TOP else m[0]
+    return re.sub(r"\b0x[0-9a-fA-F]+\b", move, text)
 

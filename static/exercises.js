@@ -67,6 +67,7 @@
     if (w.dataset.part) q.push("part=" + encodeURIComponent(w.dataset.part));
     if (run) q.push("run=" + encodeURIComponent(run));
     q.push("h=" + encodeURIComponent(w.dataset.digest));
+    if (w.dataset.seed) q.push("seed=" + encodeURIComponent(w.dataset.seed));
     return "/x/" + w.dataset.exercise + "?" + q.join("&");
   }
 

@@ -21,6 +21,8 @@ dee,x04,different
 eve,x06,/s/realloc-file?v=v1-pointer-check&run=C2K21A10K2
 fay,x06,/s/realloc-file?v=v4.8&run=C2K21A10K2
 gus,x99,K$
+hal,x06,/x/x06?run=C2K21A10K2&seed=7,3
+ivy,x06,C$ K>down_write A$ K$,7
 """
 
 
@@ -44,11 +46,12 @@ def test_grade_prints_a_line_per_row_and_a_summary(tmp_path):
     rows = [line.split("\t") for line in out.stdout.splitlines()[:-1]]
     verdicts = {r[0]: r[2] for r in rows}
     assert verdicts == {"ada": "PASS", "bob": "FAIL", "cy": "PASS", "dee": "FAIL", "eve": "PASS",
-                        "fay": "FAIL", "gus": "FAIL"}
+                        "fay": "FAIL", "gus": "FAIL", "hal": "FAIL", "ivy": "PASS"}
     reasons = {r[0]: r[3] for r in rows}
     assert "runs realloc-file under v1-pointer-check" in reasons["fay"]
     assert "no exercise 'x99'" in reasons["gus"]
-    assert out.stdout.splitlines()[-1] == "7 answers: 3 passed, 4 failed"
+    assert "the link is of instance 7 of the exercise; this answer is for instance 3" in reasons["hal"]
+    assert out.stdout.splitlines()[-1] == "9 answers: 4 passed, 5 failed"
 
 
 def test_grade_writes_gradescope_results_and_json(tmp_path):
@@ -56,11 +59,12 @@ def test_grade_writes_gradescope_results_and_json(tmp_path):
     answers.write_text(CSV)
     out = mmlock("grade", str(answers), "--format", "gradescope", cache=tmp_path)
     results = json.loads(out.stdout)
-    assert results["score"] == 3
+    assert results["score"] == 4
     assert {"name", "score", "max_score", "output"} <= set(results["tests"][0])
     assert results["tests"][0]["name"] == "x06 (ada)" and "/x/x06?" in results["tests"][0]["output"]
     rows = json.loads(mmlock("grade", str(answers), "--json", cache=tmp_path).stdout)["rows"]
     assert rows[0]["pass"] and rows[0]["link"].startswith("/x/x06?")
+    assert rows[-1]["pass"] and rows[-1]["link"].endswith("&seed=7")
 
 
 def test_grade_refuses_a_malformed_csv_with_a_sentence(tmp_path):
@@ -68,4 +72,5 @@ def test_grade_refuses_a_malformed_csv_with_a_sentence(tmp_path):
     answers.write_text("ada,x06\n")
     out = mmlock("grade", str(answers), cache=tmp_path)
     assert out.returncode == 2
-    assert out.stderr.strip() == f"mmlock: {answers}: row 1 has 2 columns; each row is student, exercise, answer"
+    assert out.stderr.strip() == (f"mmlock: {answers}: row 1 has 2 columns; each row is student, exercise, "
+                                  "answer and, optionally, the student's seed")

@@ -25,10 +25,11 @@ from app.problems import API_PROBLEMS, Problem
 from app.rendering import render
 from app.replays import RunError, load_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Searches
+from app.targets import SEED
 from app.views.exercises import exercise_list, exercise_page, grade_href, home_run, next_href
 from app.views.solution import solution_page
 from engine import Run
-from engine.exercises import Exercise, Grade, Part, Pending, Refused, Submission, grade
+from engine.exercises import Exercise, Grade, Part, Pending, Refused, Submission, grade, seeded
 from engine.explore import Exploration
 
 router = APIRouter()
@@ -56,13 +57,22 @@ class Patient:
             return None
 
 
-def known_exercise(request: Request, exercise_id: str) -> Exercise:
+def known_exercise(request: Request, exercise_id: str, seed: str = SEED) -> Exercise:
+    """The exercise, in instance ``seed`` (engine.seeds) when one is asked for."""
     exercises: dict[str, Exercise] = request.app.state.exercises
     if exercise_id not in exercises:
         raise Problem(404, "Unknown exercise", f"There is no exercise {exercise_id!r}; the exercises are "
                                                f"{', '.join(sorted(exercises)) or 'none yet'}.",
                       (("All exercises", links.exercises_href()),))
-    return exercises[exercise_id]
+    x = exercises[exercise_id]
+    if not seed or int(seed) == 0:
+        return x
+    key = ("exercise", x.id, x.digest, int(seed))
+    made = request.app.state.instances.get(key)
+    if made is None:
+        made = seeded(x, int(seed), request.app.state.scenarios)
+        request.app.state.instances.put(key, made)
+    return made
 
 
 def part_of(x: Exercise, part_id: str | None) -> Part:
@@ -132,9 +142,9 @@ def _chosen(exercises: dict[str, Exercise], text: str) -> list[str]:
 
 
 @router.get("/x", include_in_schema=False)
-def exercises_page(request: Request, set_: str = Query("", alias="set")) -> Response:
+def exercises_page(request: Request, set_: str = Query("", alias="set"), seed: str = SEED) -> Response:
     exercises = request.app.state.exercises
-    page = exercise_list(exercises, _chosen(exercises, set_))
+    page = exercise_list(exercises, _chosen(exercises, set_), int(seed or 0))
     return render(request, "exercises.html", {"title": page.title, "page": page})
 
 

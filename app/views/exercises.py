@@ -66,26 +66,28 @@ def part_names(x: Exercise) -> str:
     return " ".join(p.name for p in x.parts)
 
 
-def card(x: Exercise) -> ExerciseCard:
+def card(x: Exercise, seed: int = 0) -> ExerciseCard:
     s = x.spec
     kinds = list(dict.fromkeys(KINDS[p.kind] for p in x.parts))
     return ExerciseCard(x.id, s.title, s.quest, QUESTS[s.quest], s.difficulty, s.minutes, kinds, covers(x),
-                        links.exercise_href(x), part_names(x))
+                        links.exercise_href(x, seed=seed), part_names(x))
 
 
-def exercise_list(exercises: dict[str, Exercise], chosen: list[str]) -> ExerciseList:
-    """The quests A to E in order, or only ``chosen`` in their order (a problem set)."""
+def exercise_list(exercises: dict[str, Exercise], chosen: list[str], seed: int = 0) -> ExerciseList:
+    """The quests A to E in order, or only ``chosen`` in their order (a problem set); its
+    links open instance ``seed`` of each exercise."""
+    which = f" This is instance {seed}: its addresses are yours alone." if seed else ""
     if chosen:
         n = len(chosen)
         return ExerciseList("Problem set", f"{n} exercise{'' if n == 1 else 's'} picked for you: "
-                                           f"{', '.join(chosen)}. Work through them in this order.",
-                            [], [card(exercises[i]) for i in chosen], links.exercises_href())
+                                           f"{', '.join(chosen)}. Work through them in this order.{which}",
+                            [], [card(exercises[i], seed) for i in chosen], links.exercises_href(seed=seed))
     ordered = sorted(exercises.values(), key=lambda x: x.id)
-    quests = [Quest(q, name, [card(x) for x in ordered if x.spec.quest == q]) for q, name in QUESTS.items()]
+    quests = [Quest(q, name, [card(x, seed) for x in ordered if x.spec.quest == q]) for q, name in QUESTS.items()]
     return ExerciseList("Exercises", "Five quests, from the rwsem's queue to why collapse needs mmap_sem for "
                                      "write. Each exercise is graded by replaying what you send with the "
-                                     "engine, or by the explorer's complete search.", quests, [],
-                        links.exercises_href())
+                                     f"engine, or by the explorer's complete search.{which}", quests, [],
+                        links.exercises_href(seed=seed))
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class ExercisePage:
     explorer_href: str
     list_href: str
     next: tuple[str, str]   # where to go once solved: (text, href)
+    instance: int           # the seeded instance (engine.seeds); 0 as written
 
 
 def _tabs(x: Exercise, current: Part) -> list[PartTab]:
@@ -177,7 +180,7 @@ def exercise_page(exercises: dict[str, Exercise], x: Exercise, part: Part, run: 
         engine.format_schedule(shown), "".join(part.prefix),
         part.scenario.id if part.scenario else "", part.variant, x.digest, links.exercise_href(x, part.id),
         links.exercise_check_href(x), links.exercise_check_api_href(x), links.solution_href(x),
-        _explorer(x, part), links.exercises_href(), next_href(exercises, x, part))
+        _explorer(x, part), links.exercises_href(seed=x.seed), next_href(exercises, x, part), x.seed)
 
 
 def home_run(part: Part) -> Run | None:
@@ -204,5 +207,5 @@ def next_href(exercises: dict[str, Exercise], x: Exercise, part: Part) -> tuple[
     later = sorted(i for i in exercises if i > x.id)
     if later:
         nxt = exercises[later[0]]
-        return f"Next exercise: {nxt.id}, {nxt.spec.title}", links.exercise_href(nxt)
-    return "All exercises", links.exercises_href()
+        return f"Next exercise: {nxt.id}, {nxt.spec.title}", links.exercise_href(nxt, seed=x.seed)
+    return "All exercises", links.exercises_href(seed=x.seed)

@@ -82,7 +82,7 @@ class Exercise:
     spec: ExerciseSpec
     path: Path
     parts: tuple[Part, ...]
-    digest: str          # the file and every scenario its parts run: what a cached verdict depends on
+    digest: str          # the file and what every scenario its parts run does: the same in every instance
     seed: int = 0        # the instance (engine.seeds); 0 is the file as written
 
     @property
@@ -125,7 +125,7 @@ def _compiled(spec: ExerciseSpec, text: str, path: Path, scenarios: dict[str, Sc
     h = hashlib.blake2b(text.encode(), digest_size=6)
     for p in parts:
         for s in ((p.scenario,) if p.scenario else ()) + p.fix:
-            h.update(s.digest.encode())
+            h.update(s.behaviour.encode())
     return Exercise(spec, path, tuple(parts), h.hexdigest(), seed)
 
 
