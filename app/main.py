@@ -116,9 +116,9 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if warm_checks:
-            searches.warm(scenarios)
+        if warm_checks:                  # the exercises' verdicts first: they take a second, the tables minutes
             searches.warm_exercises(exercises)
+            searches.warm(scenarios)
         yield
         searches.close()
 

@@ -158,7 +158,19 @@ def _settled(part: Part, verdicts: Verdicts) -> Exploration:
 
 def _within(part: Part) -> str:
     bound = part.spec.max_preemptions
-    return "" if bound is None else f" with at most {bound} preemption{'' if bound == 1 else 's'}"
+    if bound is None:
+        return ""
+    return " with no preemption" if bound == 0 else f" with at most {_count(bound, 'preemption')}"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _target(part: Part) -> str:
+    """The prove goal in words: "a violation", "null-deref", "K ends with SCAN_FAIL"."""
+    assert part.goal is not None
+    return part.goal.describe()
 
 
 def _claim(part: Part, claim: str, verdicts: Verdicts) -> Grade:
@@ -169,9 +181,9 @@ def _claim(part: Part, claim: str, verdicts: Verdicts) -> Grade:
     found = _settled(part, verdicts)
     if _proven(part, found):
         return Grade(True, f"Proven: the explorer's complete search ({found.states} states) finds no "
-                           f"schedule{_within(part)} that reaches {part.spec.prove}.")
-    return Grade(False, f"Not so: a schedule{_within(part)} reaches {part.spec.prove} "
-                        f"({found.preemptions} preemptions at the fewest). Find it and send it.")
+                           f"schedule{_within(part)} that reaches {_target(part)}.")
+    return Grade(False, f"Not so: a schedule{_within(part)} reaches {_target(part)} "
+                        f"(with {_count(found.preemptions or 0, 'preemption')} at the fewest). Find it and send it.")
 
 
 def _prove_by_schedule(part: Part, attempt: Attempt) -> Grade:
@@ -182,9 +194,9 @@ def _prove_by_schedule(part: Part, attempt: Attempt) -> Grade:
     bound = part.spec.max_preemptions
     failures = []
     if not reached:
-        failures.append(f"the goal is {part.spec.prove}, and {outcome(attempt.run)}")
+        failures.append(f"the goal is {_target(part)}, and {outcome(attempt.run)}")
     if bound is not None and attempt.preemptions > bound:
-        failures.append(f"the schedule has {attempt.preemptions} preemptions; the claim allows at most {bound}")
+        failures.append(f"the schedule has {_count(attempt.preemptions, 'preemption')}; the claim allows at most {bound}")
     return _verdict(part, attempt, failures)
 
 
@@ -211,6 +223,10 @@ def _fix(part: Part, checks: tuple[str, ...], verdicts: Verdicts) -> Grade:
     allowed = [m for m in safe_everywhere(sets) if m <= frozenset(offered)]
     fewest = min((len(m) for m in allowed), default=len(picked))
     if len(picked) > fewest:
-        return Grade(False, f"Safe, but not the smallest: every scenario is safe with these {len(picked)} "
+        return Grade(False, f"Safe, but not the smallest: {_all_safe(part)} with these {len(picked)} "
                             f"checks, and some set of {fewest} is safe too. Which check does no work here?")
-    return Grade(True, f"Fixed: with {together(picked)} every scenario is safe, and no smaller set is.")
+    return Grade(True, f"Fixed: with {together(picked)}, {_all_safe(part)}, and no smaller set is.")
+
+
+def _all_safe(part: Part) -> str:
+    return f"{part.fix[0].id} is safe" if len(part.fix) == 1 else f"all {len(part.fix)} scenarios are safe"

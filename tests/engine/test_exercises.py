@@ -183,7 +183,7 @@ def test_a_prove_part_grades_claims_by_the_explorer_and_schedules_by_replay(tmp_
     proven = ex.grade(part, ex.Submission(claim="unreachable"), verdicts)
     assert proven.passed and "complete search" in proven.reason
     late = ex.grade(part, ex.Submission(schedule="K>down_write A$ K$"), verdicts)
-    assert not late.passed and "1 preemptions; the claim allows at most 0" in late.reason
+    assert not late.passed and "1 preemption; the claim allows at most 0" in late.reason
     run = late.run.schedule
     assert ex.grade(part, ex.Submission(run=run), verdicts).reason == late.reason
     with pytest.raises(ex.Refused, match="must begin with C2"):
