@@ -11,21 +11,17 @@ disk by content hash (app.store), so the server and the next check start with th
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import engine
-from app.grading import BadAnswer, from_text, is_link, link_seed, split_exercise_id
-from app.links import exercise_href
+from app.grading import BadAnswer, Row, from_text, grade_row, parse_rows
 from app.store import Store, default_dir
 from engine.checks import CheckSets, check_sets
 from engine.errors import ModelError
-from engine.exercises import (Exercise, Grade, Part, Pending, Refused, Submission, grade, load, prove_verdict,
-                              seeded, verdict_key)
+from engine.exercises import Exercise, Part, Pending, Refused, Submission, grade, load, prove_verdict, verdict_key
 from engine.exercises import catalog as exercise_catalog
 from engine.explore import DEFAULT_MAX_STATES, Exploration
 
@@ -118,34 +114,12 @@ def check_exercises(paths: list[Path], scenarios: dict[str, engine.Scenario]) ->
     return failed
 
 
-def _rows(path: Path) -> list[tuple[str, str, str, str]]:
+def _rows(path: Path) -> list[Row]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: cannot read the file ({getattr(e, 'strerror', None) or 'not UTF-8 text'})") from None
-    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
-    if rows and [c.strip().lower() for c in rows[0][:3]] == ["student", "exercise", "answer"]:
-        rows = rows[1:]
-    bad = next((n for n, r in enumerate(rows, start=1) if len(r) not in (3, 4)), None)
-    if bad is not None:
-        raise ValueError(f"{path}: row {bad} has {len(rows[bad - 1])} columns; each row is student, exercise, "
-                         "answer and, optionally, the student's seed")
-    return [(r[0].strip(), r[1].strip(), r[2].strip(), r[3].strip() if len(r) == 4 else "") for r in rows]
-
-
-def grade_row(exercises: dict[str, Exercise], scenarios: dict[str, engine.Scenario], verdicts: StoredVerdicts,
-              exercise: str, answer: str, seed: str = "") -> tuple[str, Grade]:
-    """(the part's name, its grade) for one answer, in the student's instance: ``seed`` if
-    given, else the one a link names; an unreadable answer fails with why."""
-    try:
-        if seed and not re.fullmatch(r"[0-9]{1,4}", seed):
-            raise BadAnswer(f"the seed {seed!r} is not a number from 0 to 9999")
-        instance = int(seed) if seed else link_seed(answer) if is_link(answer) else 0
-        x, part = split_exercise_id(exercises, exercise)
-        part = seeded(x, instance, scenarios).part(part.id)
-        return part.name, grade(part, from_text(part, answer), verdicts)
-    except (BadAnswer, Refused, Pending) as e:
-        return exercise, Grade(False, f"The answer cannot be graded: {e}.")
+    return parse_rows(text, str(path))
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -153,12 +127,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     exercises = exercise_catalog(scenarios)
     verdicts = StoredVerdicts(Store(default_dir()))
     results: list[dict[str, Any]] = []
-    for student, exercise, answer, seed in _rows(args.file):
-        name, g = grade_row(exercises, scenarios, verdicts, exercise, answer, seed)
-        link = ""
-        if g.run is not None and name[:3] in exercises:
-            link = exercise_href(exercises[name[:3]], name[3:], g.run.schedule, seed=g.run.seed)
-        results.append({"student": student, "exercise": name, "pass": g.passed, "reason": g.reason, "link": link})
+    for row in _rows(args.file):
+        g = grade_row(exercises, scenarios, verdicts, row)
+        results.append({"student": g.student, "exercise": g.exercise, "pass": g.passed, "reason": g.reason,
+                        "link": g.link})
     passed = sum(r["pass"] for r in results)
     if args.format == "gradescope":
         tests = [{"name": f"{r['exercise']} ({r['student']})", "score": int(r["pass"]), "max_score": 1,

@@ -1,4 +1,5 @@
-"""Answers as the web and the command line receive them, turned into engine Submissions.
+"""Answers as the web and the command line receive them, turned into engine Submissions,
+and a class's answers graded row by row (``mmlock grade`` and the /x/grade page).
 
 One function reads every form an answer comes in: the API's JSON fields, a CSV cell of
 ``mmlock grade`` (a schedule, a choice, a check list, "unreachable", or a link copied from
@@ -8,12 +9,17 @@ exercise's scenario and variant; everything else is relative to the part's start
 
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from engine import ModelError, parse_schedule
-from engine.exercises import CLAIMS, Exercise, Part, Submission
+from app.links import exercise_href
+from engine import ModelError, Scenario, parse_schedule
+from engine.exercises import CLAIMS, Exercise, Grade, Part, Pending, Refused, Submission, Verdicts, grade, seeded
 from engine.programs.khugepaged import ALL_CHECKS
+
+MAX_ROWS = 2000
 
 
 
@@ -92,3 +98,63 @@ def link_seed(link: str) -> int:
 
 def is_link(text: str) -> bool:
     return text.strip().startswith(("/s/", "/x/", "http://", "https://"))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One handed-in answer: who, which exercise (x07, x07b), the answer, and optionally the
+    seed of the student's instance."""
+
+    student: str
+    exercise: str
+    answer: str
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class RowGrade:
+    student: str
+    exercise: str               # the part graded, x07b (or the exercise as written, when unknown)
+    passed: bool
+    reason: str
+    link: str                   # the graded run in its exercise, "" when there is none
+
+
+def parse_rows(text: str, where: str) -> list[Row]:
+    """The rows of a CSV (student, exercise, answer[, seed]; a header row is optional);
+    a ValueError naming ``where`` and the row for a malformed one."""
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    if rows and [c.strip().lower() for c in rows[0][:3]] == ["student", "exercise", "answer"]:
+        rows = rows[1:]
+    if len(rows) > MAX_ROWS:
+        raise ValueError(f"{where}: {len(rows)} rows; at most {MAX_ROWS} are graded at once")
+    bad = next((n for n, r in enumerate(rows, start=1) if len(r) not in (3, 4)), None)
+    if bad is not None:
+        raise ValueError(f"{where}: row {bad} has {len(rows[bad - 1])} columns; each row is student, exercise, "
+                         "answer and, optionally, the student's seed")
+    return [Row(*(c.strip() for c in r)) for r in rows]
+
+
+def grade_row(exercises: dict[str, Exercise], scenarios: dict[str, Scenario], verdicts: Verdicts,
+              row: Row) -> RowGrade:
+    """One answer graded in the student's instance: the row's seed if given, else the one a
+    link names; an answer that cannot be read fails with why."""
+    try:
+        if row.seed and not re.fullmatch(r"[0-9]{1,4}", row.seed):
+            raise BadAnswer(f"the seed {row.seed!r} is not a number from 0 to 9999")
+        instance = int(row.seed) if row.seed else link_seed(row.answer) if is_link(row.answer) else 0
+        x, part = split_exercise_id(exercises, row.exercise)
+        x = seeded(x, instance, scenarios)
+        part = x.part(part.id)
+        g = grade(part, from_text(part, row.answer), verdicts)
+    except (BadAnswer, Refused, Pending) as e:
+        return RowGrade(row.student, row.exercise, False, f"The answer cannot be graded: {e}.", "")
+    return RowGrade(row.student, part.name, g.passed, g.reason, _link(x, part, g))
+
+
+def _link(x: Exercise, part: Part, g: Grade) -> str:
+    if g.run is None:
+        return ""
+    if part.scenario is not None and (g.run.scenario, g.run.variant) == (part.scenario.id, part.variant):
+        return exercise_href(x, part.id, g.run.schedule)
+    return ""

@@ -24,6 +24,7 @@ from app.lru import Lru
 from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.routes import exercises as exercise_routes
+from app.routes import grading as grading_routes
 from app.search import Searches
 from app.store import default_dir
 from app.workers import watch_parent
@@ -136,6 +137,7 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.openapi = lambda: _openapi(app)
     app.include_router(api.router)
     app.include_router(explore.router)
+    app.include_router(grading_routes.router)          # /x/grade, before /x/{exercise_id}
     app.include_router(exercise_routes.router)
     app.include_router(pages.router)
     app.include_router(guide.router)

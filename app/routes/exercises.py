@@ -197,13 +197,13 @@ def solution(request: Request, x: Exercise = Depends(known_exercise)) -> Respons
     return render(request, "solution.html", {"s": page, "title": f"Solution: {x.id} {x.spec.title}"})
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
+async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, list[str]]:
     """The posted form's fields (urlencoded; read here, so no multipart parser is needed)."""
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise Problem(400, "Form too large", f"The form is over {MAX_FORM_BYTES} bytes, more than any Check sends.")
+        if len(body) > limit:
+            raise Problem(413, "Form too large", f"The form is over {limit // 1024} KiB, more than this page takes.")
     return parse_qs(body.decode("utf-8", "replace"))
 
 
@@ -232,7 +232,7 @@ def form_submission(part: Part, form: dict[str, list[str]]) -> Submission:
 
 @router.post("/x/{exercise_id}/check", include_in_schema=False)
 async def check_form(request: Request, x: Exercise = Depends(known_exercise)) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     part = part_of(x, (form.get("part") or [""])[-1])
     try:
         answer = form_submission(part, form)

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 # x06's reference answer, C$ K>down_write A$ K$, is C2 K21 A10 K2: the null-deref at step 35
 X06_KEYS = "cc" + "k" * 21
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _wait_step(page, n):
@@ -119,3 +120,21 @@ def test_progress_is_exported_imported_and_reset(browser, base_url, tmp_path):
     page.set_input_files("#progress-import", str(tmp_path / "bad.json"))
     expect(page.locator("#progress-status")).to_have_text("That file is not JSON: nothing was imported.")
     ctx.close()
+
+
+def test_a_teacher_pastes_answers_and_reads_the_grades(browser, base_url, artifacts):
+    axe = AXE.read_text()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = ctx.new_page()
+    page.goto(base_url + "/x/grade")
+    page.fill("#answers", "ada,x06,C$ K>down_write A$ K$\nbob,x04,different\n")
+    page.get_by_role("button", name="Grade them").click()
+    expect(page.locator("#results-title")).to_have_text("2 answers: 1 passed, 1 failed")
+    expect(page.locator("tbody tr").nth(1)).to_contain_text("Not this time")
+    page.screenshot(path=str(artifacts / "grade-answers-390.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.add_script_tag(content=axe)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    ctx.close()
+    assert width <= 390
+    assert [v["id"] for v in result["violations"]] == []

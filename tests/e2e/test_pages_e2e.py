@@ -36,6 +36,10 @@ PAGES = {
     "exercise-goal": "/x/x06",
     "exercise-prove": "/x/x07?part=b",
     "exercise-solution": "/x/x07/solution",
+    "exercise-seeded": "/x/x08?seed=7",
+    "exercise-fix": "/x/x19?part=d",
+    "grade-answers": "/x/grade",
+    "guide-exercises": "/guide/exercises",
 }
 READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
 STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404}   # every other page is a 200
