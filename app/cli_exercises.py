@@ -17,43 +17,38 @@ from pathlib import Path
 from typing import Any
 
 import engine
-from app.grading import BadAnswer, Row, from_text, grade_row, parse_rows
+from app.grading import Row, grade_row, parse_rows
 from app.store import Store, default_dir
-from engine.checks import CheckSets, check_sets
+from engine.checks import CheckSets
 from engine.errors import ModelError
-from engine.exercises import Exercise, Part, Pending, Refused, Submission, grade, load, prove_verdict, verdict_key
+from engine.exercises import Computed, Exercise, Part, Pending, Refused, as_written, grade, load, verdict_key
 from engine.exercises import catalog as exercise_catalog
 from engine.explore import DEFAULT_MAX_STATES, Exploration
 
 EXIT_USAGE = 2
 
 
-class StoredVerdicts:
-    """engine.exercises.Verdicts computed on demand and kept in memory and on disk."""
+class StoredVerdicts(Computed):
+    """engine.exercises.Verdicts kept on disk as well, so the next check and the server start with them."""
 
     def __init__(self, store: Store) -> None:
+        super().__init__()
         self.store = store
-        self._proofs: dict[str, Exploration] = {}
-        self._sets: dict[str, CheckSets] = {}
 
-    def prove(self, part: Part) -> Exploration:
+    def find_proof(self, part: Part) -> Exploration:
         key = verdict_key(part)
-        if key not in self._proofs:
-            found = self.store.get_proof(key)
-            if found is None:
-                found = prove_verdict(part)
-                self.store.put_proof(key, found)
-            self._proofs[key] = found
-        return self._proofs[key]
+        found = self.store.get_proof(key)
+        if found is None:
+            found = super().find_proof(part)
+            self.store.put_proof(key, found)
+        return found
 
-    def check_sets(self, scenario: engine.Scenario) -> CheckSets:
-        if scenario.digest not in self._sets:
-            sets = self.store.get(scenario, DEFAULT_MAX_STATES)
-            if sets is None:
-                sets = check_sets(scenario)
-                self.store.put(scenario, DEFAULT_MAX_STATES, sets)
-            self._sets[scenario.digest] = sets
-        return self._sets[scenario.digest]
+    def find_sets(self, scenario: engine.Scenario) -> CheckSets:
+        sets = self.store.get(scenario, DEFAULT_MAX_STATES)
+        if sets is None:
+            sets = super().find_sets(scenario)
+            self.store.put(scenario, DEFAULT_MAX_STATES, sets)
+        return sets
 
 
 def is_exercise_file(path: Path) -> bool:
@@ -64,25 +59,19 @@ def is_exercise_file(path: Path) -> bool:
         return False
 
 
-def _submission(part: Part, answer: object) -> Submission:
-    if isinstance(answer, list):
-        return Submission(checks=tuple(answer))
-    return from_text(part, str(answer))
-
-
 def soundness(x: Exercise, verdicts: StoredVerdicts) -> list[str]:
     """What is wrong with ``x``: each a sentence naming the part; empty when it is sound."""
     problems = []
     for part in x.parts:
         try:
-            ok = grade(part, _submission(part, part.spec.answer), verdicts)
+            ok = grade(part, as_written(part, part.spec.answer), verdicts)
             if not ok.passed:
                 problems.append(f"part {part.name}: the reference answer fails its own grader: {ok.reason}")
             for wrong in part.spec.wrong:
-                g = grade(part, _submission(part, wrong), verdicts)
+                g = grade(part, as_written(part, wrong), verdicts)
                 if g.passed:
                     problems.append(f"part {part.name}: the wrong answer {wrong!r} passes: {g.reason}")
-        except (Refused, BadAnswer, Pending) as e:
+        except (Refused, Pending) as e:
             problems.append(f"part {part.name}: {e}")
     return problems
 

@@ -52,6 +52,18 @@ class Submission:
         return [n for n in ("schedule", "run", "choice", "checks", "claim") if getattr(self, n) is not None]
 
 
+def as_written(part: Part, answer: str | list[str]) -> Submission:
+    """An answer as an exercise file writes it (its ``answer`` and ``wrong``): a list of
+    checks for a fix part, a choice id for a predict part, a claim or a schedule otherwise."""
+    if part.kind == "fix":
+        return Submission(checks=tuple(answer))
+    if part.kind == "predict":
+        return Submission(choice=str(answer))
+    if answer in CLAIMS:
+        return Submission(claim=str(answer))
+    return Submission(schedule=str(answer))
+
+
 @dataclass(frozen=True)
 class Grade:
     passed: bool

@@ -41,8 +41,9 @@ def prove_parts(exercises: dict[str, Exercise]) -> list[Part]:
 
 
 class Computed:
-    """Verdicts computed when first asked, synchronously, and kept: for the command line
-    and the tests (the server computes them in the background instead)."""
+    """Verdicts computed when first asked, synchronously, and kept in memory: for the
+    command line and the tests (the server computes them in the background instead).
+    A subclass may find them elsewhere first (``find_proof``, ``find_sets``)."""
 
     def __init__(self, max_states: int = DEFAULT_MAX_STATES) -> None:
         self.max_states = max_states
@@ -52,10 +53,16 @@ class Computed:
     def prove(self, part: Part) -> Exploration:
         key = verdict_key(part)
         if key not in self._proofs:
-            self._proofs[key] = prove_verdict(part, max_states=self.max_states)
+            self._proofs[key] = self.find_proof(part)
         return self._proofs[key]
 
     def check_sets(self, scenario: Scenario) -> CheckSets:
-        if scenario.digest not in self._sets:
-            self._sets[scenario.digest] = check_sets(scenario, max_states=self.max_states)
-        return self._sets[scenario.digest]
+        if scenario.behaviour not in self._sets:
+            self._sets[scenario.behaviour] = self.find_sets(scenario)
+        return self._sets[scenario.behaviour]
+
+    def find_proof(self, part: Part) -> Exploration:
+        return prove_verdict(part, max_states=self.max_states)
+
+    def find_sets(self, scenario: Scenario) -> CheckSets:
+        return check_sets(scenario, max_states=self.max_states)

@@ -199,22 +199,12 @@ def verdicts():
     return ex.Computed()
 
 
-def as_submission(part: ex.Part, answer: object) -> ex.Submission:
-    if part.kind == "fix":
-        return ex.Submission(checks=tuple(answer))
-    if part.kind == "predict":
-        return ex.Submission(choice=str(answer))
-    if answer in ex.CLAIMS:
-        return ex.Submission(claim=str(answer))
-    return ex.Submission(schedule=str(answer))
-
-
 @pytest.mark.parametrize("part", PARTS, ids=[p.name for p in PARTS])
 def test_every_reference_passes_and_every_wrong_answer_fails(part, verdicts):
-    ok = ex.grade(part, as_submission(part, part.spec.answer), verdicts)
+    ok = ex.grade(part, ex.as_written(part, part.spec.answer), verdicts)
     assert ok.passed, ok.reason
     for wrong in part.spec.wrong:
-        g = ex.grade(part, as_submission(part, wrong), verdicts)
+        g = ex.grade(part, ex.as_written(part, wrong), verdicts)
         assert not g.passed, (wrong, g.reason)
         assert g.reason.endswith((".", "?")) and g.reason[0].isupper()
 
