@@ -52,6 +52,23 @@
       el.textContent = text;
       el.className = "progress " + kind;
     });
+    summarise();
+  }
+
+  // "3 of 45 parts solved (2 of 25 exercises)" over the exercises this list shows
+  function summarise() {
+    var out = document.getElementById("progress-summary");
+    if (!out) return;
+    var parts = 0, solvedParts = 0, exercises = 0, solvedExercises = 0;
+    document.querySelectorAll(".x-progress [data-progress]").forEach(function (el) {
+      var names = el.dataset.progress.split(" ").filter(Boolean);
+      var passed = names.filter(function (n) { var v = load(n); return v && v.passed; }).length;
+      parts += names.length; solvedParts += passed;
+      exercises += 1; solvedExercises += passed === names.length ? 1 : 0;
+    });
+    out.textContent = solvedParts + " of " + parts + " parts solved (" + solvedExercises + " of " + exercises +
+      " exercise" + (exercises === 1 ? "" : "s") + ") in this browser.";
+    out.hidden = false;
   }
 
   // -- the exercise URL while the player steps ------------------------------------------------
@@ -230,10 +247,30 @@
     if (next >= 0) button.textContent = "Show hint " + (next + 1) + " of " + hints.length;
   }
 
+  // how many hints of an exercise were shown, so a reload shows the same ones
+  function hintsKey() {
+    var box = document.querySelector("[data-hints-of]");
+    return box ? "mmlock.hints." + box.dataset.hintsOf : "";
+  }
+
+  function hintsShown() {
+    try { return Number(localStorage.getItem(hintsKey()) || "0") || 0; } catch (e) { return 0; }
+  }
+
   function setUpHints() {
     if (!hintButton()) return;
-    document.querySelectorAll("details.hint").forEach(function (h) { if (!h.open) h.hidden = true; });
+    var shown = hintsShown();
+    document.querySelectorAll("details.hint").forEach(function (h, i) {
+      if (i < shown) { h.hidden = false; h.open = true; } else if (!h.open) { h.hidden = true; }
+    });
     updateHints();
+  }
+
+  function rememberHints() {
+    var key = hintsKey();
+    if (!key) return;
+    var shown = document.querySelectorAll("details.hint:not([hidden])").length;
+    try { localStorage.setItem(key, String(shown)); } catch (e) { /* storage off: nothing kept */ }
   }
 
   document.addEventListener("click", function (e) {
@@ -241,6 +278,7 @@
       var h = document.querySelector("details.hint[hidden]");
       if (h) { h.hidden = false; h.open = true; h.querySelector("p").focus(); }
       updateHints();
+      rememberHints();
     } else if (e.target.closest("#progress-export")) {
       exportProgress();
     } else if (e.target.closest("#progress-import-button")) {
@@ -300,6 +338,10 @@
     Object.keys(allProgress()).forEach(function (name) {
       try { localStorage.removeItem(PREFIX + name); } catch (e) { /* storage off */ }
     });
+    try {                                       // and which hints were shown
+      Object.keys(localStorage).filter(function (k) { return k.indexOf("mmlock.hints.") === 0; })
+        .forEach(function (k) { localStorage.removeItem(k); });
+    } catch (e) { /* storage off */ }
     fillProgress();
     status("Progress reset: every exercise is back to not started.");
   }

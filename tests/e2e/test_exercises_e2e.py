@@ -59,6 +59,7 @@ def test_x04_and_x06_solved_by_keyboard_and_progress_survives_a_reload(browser, 
     expect(page.locator('[data-progress="x04"]')).to_have_text("✓ solved")
     expect(page.locator('[data-progress="x06"]')).to_have_text("✓ solved")
     expect(page.locator('[data-progress="x05"]')).to_have_text("not started")
+    expect(page.locator("#progress-summary")).to_have_text(re.compile(r"^2 of \d+ parts solved \(2 of 25 exercises\)"))
     page.screenshot(path=str(artifacts / "exercises-1280x720.png"), caret="initial")
     ctx.close()
     assert errors == []
@@ -74,6 +75,9 @@ def test_hints_come_one_at_a_time(browser, base_url):
     expect(page.locator("#hint-1 p")).to_be_focused()
     expect(button).to_have_text("Show hint 2 of 3")
     button.click()
+    page.reload()                               # the hints shown stay shown
+    expect(button).to_have_text("Show hint 3 of 3")
+    assert page.locator("details.hint:visible").count() == 2
     button.click()
     expect(button).to_be_hidden()
     assert page.locator("details.hint[open]").count() == 3
