@@ -11,6 +11,7 @@ from engine.directives import compile_run
 from engine.errors import GoalError, ModelError
 from engine.exercises import goals, predict
 from engine.exercises.spec import ExerciseError, ExerciseSpec, PartSpec, part_line, read_spec
+from engine.facts import khugepaged_address
 from engine.goal import Goal, check_goal, parse_goal, programs_of, returning_functions
 from engine.scenario import Scenario
 from engine.schedule import Run, format_schedule, replay
@@ -205,6 +206,8 @@ def _check_terms(terms: tuple[goals.Term, ...], start: Run, where: str) -> None:
             raise _Bad("goal", f"{t.text}: {where} has no thread {t.thread}")
         if t.form in ("returned", "event") and t.function not in functions:
             raise _Bad("goal", f"{t.text}: no thread of {where} runs {t.function}")
+        if t.fact is not None and t.fact.uses_x and khugepaged_address(start.final) is None:
+            raise _Bad("goal", f"{t.text}: {where} has no khugepaged thread, so X (its address) means nothing here")
 
 
 def _predict(p: PartSpec, initial: Run) -> Predict:

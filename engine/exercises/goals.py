@@ -217,6 +217,8 @@ def _term(part: str, m: re.Match[str]) -> Term:
         return Term(part, "reach", kind=kind, object=obj if colon else None, function=function or None)
     if m["rt"] is not None:
         values = [m["rv"]] if m["rv"] is not None else [v.strip() for v in m["rset"].split(",") if v.strip()]
+        if not values:
+            raise ValueError(f"{part!r} names no result: write result(T) in {{CODE, CODE}}")
         return Term(part, "result", thread=m["rt"], values=tuple(parse_value(v) for v in values))
     if m["fn"] is not None:
         return Term(part, "returned", function=m["fn"], values=(parse_value(m["fv"]),))

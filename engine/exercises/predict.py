@@ -139,8 +139,18 @@ def _holders_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
     return (Choice("nobody", "nobody"),) + tuple(Choice("+".join(g), " and ".join(g)) for g in groups)
 
 
+def _named(state: State, lock: object, name: str) -> bool:
+    """Whether ``name`` is the lock's: its own name or the one ``state``'s kernel calls it (mmap_lock)."""
+    return name in (str(lock), lock_name(lock, state.config.kernel))
+
+
 def _holders(query: Query, before: Run, after: Run, tid: str) -> str:
-    lk = next((lk for lk in after.final.locks if lk.name == query.args[0]), None)
+    name, state = query.args[0], after.final
+    known = [lk.id for s in (before.final, state) for lk in s.locks] + [MMAP_SEM]
+    if not any(_named(state, lk, name) for lk in known):
+        raise ValueError(f"there is no lock {name!r} here; the locks are "
+                         f"{', '.join(dict.fromkeys(lock_name(lk, state.config.kernel) for lk in known))}")
+    lk = next((lk for lk in state.locks if _named(state, lk.id, name)), None)
     if lk is None or lk.is_free:
         return "nobody"
     return lk.writer or "+".join(sorted(lk.readers))

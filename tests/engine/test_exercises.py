@@ -71,6 +71,7 @@ def test_final_facts_read_the_last_state():
     ("steps = 3 & reach(any)", "write steps <= N"),
     ("result(K) = ", "not a goal term"),
     ("reach(any@foo)", "takes no object or function"),
+    ("result(K) in {}", "names no result"),
 ])
 def test_a_bad_goal_is_a_sentence(text, says):
     with pytest.raises(ValueError, match=says):
@@ -140,6 +141,8 @@ def write(tmp_path: Path, part: str, xid: str = "x90") -> Path:
      r"parts\.0\.from \(line 16\): K>no_such_label: K blocked at step 16"),
     ('goal = "reach(any)"\nscenario = "nope"\nanswer = "K$"\nwrong = ["K"]', r"parts\.0\.scenario .*no scenario 'nope'"),
     ('goal = "event(Z, foo=1)"\nanswer = "K$"\nwrong = ["K"]', r"parts\.0\.goal .*has no thread Z"),
+    ('goal = "final(pmd[X])=huge"\nscenario = "rwsem-basics"\nvariant = "v4.8"\nanswer = "A$"\nwrong = ["A"]',
+     r"parts\.0\.goal .*no khugepaged thread, so X"),
     ('predict = { at = "K", thread = "K", query = "holders(mmap_sem)", choices = ["A"] }\nanswer = "A"\nwrong = ["B"]',
      r"the answer, found by taking the step, is 'nobody'"),
     ('goal = "reach(any)"\nprove = "any"\nanswer = "K$"\nwrong = ["K"]', "exactly one of goal, predict, prove and fix"),
@@ -212,3 +215,11 @@ def test_every_reference_passes_and_every_wrong_answer_fails(part, verdicts):
 def test_the_catalog_ships_the_curriculum():
     assert {f"x{n:02d}" for n in range(1, 26)} <= set(CATALOG)
     assert [x.spec.quest for x in CATALOG.values()] == sorted(x.spec.quest for x in CATALOG.values())
+
+
+def test_holders_knows_a_lock_by_its_eras_name_and_refuses_an_unknown_one():
+    before = after = run_to("realloc-file-exec", "v5.8", "")      # K holds it for read at step 0
+    assert predict.answer(predict.parse_query("holders(mmap_lock)"), before, after, "K") == "K"
+    assert predict.answer(predict.parse_query("holders(mmap_sem)"), before, after, "K") == "K"
+    with pytest.raises(ValueError, match="there is no lock 'nope' here; the locks are .*mmap_lock"):
+        predict.answer(predict.parse_query("holders(nope)"), before, after, "K")
