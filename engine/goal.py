@@ -197,7 +197,8 @@ def check_goal(goal: Goal, start: State, where: str) -> None:
         raise GoalError(f"{where} has no khugepaged thread, so X (its address) means nothing here")
 
 
-_TRYLOCK_CALL = re.compile(r"\b(down_(?:read|write)_trylock|trylock_page|spin_trylock)\(")
+TRYLOCK_FUNCTIONS = ("down_read_trylock", "down_write_trylock", "trylock_page", "spin_trylock")
+_TRYLOCK_CALL = re.compile(rf"\b({'|'.join(TRYLOCK_FUNCTIONS)})\(")
 
 
 def programs_of(start: State) -> set[Program]:

@@ -4,6 +4,7 @@ predict answer and fix scenarios resolved once, when the file loads."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,11 +190,17 @@ def _compile(spec: ExerciseSpec, p: PartSpec, index: int, scenarios: dict[str, S
         return Part(spec.id, part_id, p, scenario, vid, start, terms=terms)
     assert p.prove is not None
     try:
-        goal = parse_goal(p.prove)
+        goal = parse_goal(_unwrapped(p.prove))
         check_goal(goal, start.final, where)
     except (ValueError, GoalError) as e:
         raise _Bad("prove", str(e)) from None
     return Part(spec.id, part_id, p, scenario, vid, start, goal=goal)
+
+
+def _unwrapped(text: str) -> str:
+    """A prove goal as the curriculum may write it, reach(null-deref), as the explorer reads it."""
+    m = re.fullmatch(r"\s*reach\((.*)\)\s*", text)
+    return m[1] if m else text
 
 
 def _check_terms(terms: tuple[goals.Term, ...], start: Run, where: str) -> None:

@@ -189,7 +189,7 @@ def outcome(run: Run) -> str:
 def parse_goal(text: str) -> tuple[Term, ...]:
     """The terms of ``text``; raises ValueError with a sentence naming the bad term."""
     terms = []
-    for part in re.split(r"&|∧", text.replace("≤", "<=")):
+    for part in re.split(r"&|∧", text.replace("≤", "<=").replace("∈", " in ")):
         part = part.strip()
         m = _TERM.fullmatch(part)
         if m is None:

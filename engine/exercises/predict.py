@@ -7,6 +7,7 @@ which generated choices to show (docs/exercises.md#predict).
 
     blocks_on(T)         the lock T waits for after the step, or nothing
     returns(FUNC)        what FUNC returned in the step (a trylock's 1 or 0, a SCAN_* code)
+    trylock_result       what the thread's trylock returned in the step, whichever lock: 1 or 0
     holders(LOCK)        who holds LOCK after the step: nobody, one thread, or several
     ptr_equal(A, B)      whether the line's locals A and B point to the same object
     find_vma(ADDR)       the object find_vma(ADDR) finds after the step, or NULL
@@ -22,18 +23,19 @@ from itertools import combinations
 
 from engine.eras import lock_name
 from engine.facts import khugepaged_address, read
-from engine.goal import programs_of
+from engine.goal import TRYLOCK_FUNCTIONS, programs_of
 from engine.kernel.locks import IRQ, MMAP_SEM
 from engine.kernel.slab import ALLOCATED
 from engine.oracles import VIOLATION_KINDS
 from engine.schedule import Run
 from engine.state import BLOCKED, DONE, State, enabled
 
-_QUERY = re.compile(r"(?P<name>blocks_on|returns|holders|ptr_equal|find_vma|outcome|unblocks)"
-                    r"\((?P<args>[^()]*)\)")
+_QUERY = re.compile(r"(?P<name>blocks_on|returns|trylock_result|holders|ptr_equal|find_vma|outcome|unblocks)"
+                    r"\((?P<args>[^()]*)\)|(?P<bare>trylock_result)")
 _SCAN = re.compile(r"SCAN(?:_[A-Z0-9]+)+")
 _CALLED = re.compile(r"\b([a-z_][a-z0-9_]*)\(")
-QUERIES = "blocks_on(T), returns(FUNC), holders(mmap_sem), ptr_equal(A, B), find_vma(ADDR), outcome(T), unblocks(T)"
+QUERIES = ("blocks_on(T), returns(FUNC), trylock_result, holders(mmap_sem), ptr_equal(A, B), find_vma(ADDR), "
+           "outcome(T), unblocks(T)")
 BLOCKS = "blocks"
 REVEAL_EVENTS = 3       # what a reveal quotes of the steps it took: their last events
 
@@ -59,8 +61,10 @@ def parse_query(text: str) -> Query:
     m = _QUERY.fullmatch(text.strip())
     if m is None:
         raise ValueError(f"{text!r} is not a predict query; the queries are {QUERIES}")
+    if m["bare"]:
+        return Query("trylock_result", ())
     args = tuple(a.strip() for a in m["args"].split(",") if a.strip())
-    want = 2 if m["name"] == "ptr_equal" else 1
+    want = {"ptr_equal": 2, "trylock_result": 0}.get(m["name"], 1)
     if len(args) != want:
         raise ValueError(f"{m['name']} takes {want} argument{'s' if want > 1 else ''}, not {len(args)}")
     return Query(m["name"], args)
@@ -129,6 +133,21 @@ def _returns(query: Query, before: Run, after: Run, tid: str) -> str:
     if got:
         return str(got[-1])
     return BLOCKS if after.final.thread(tid).status == BLOCKED else "none"
+
+
+# -- trylock_result: what the stepping thread's trylock gave, whichever lock it tried ----------
+def _trylock_choices(query: Query, run: Run, tid: str) -> tuple[Choice, ...]:
+    return (Choice("1", "1: it takes the lock"), Choice("0", "0: it fails and goes on without it"),
+            Choice(BLOCKS, f"{tid} blocks instead"))
+
+
+def _trylock_result(query: Query, before: Run, after: Run, tid: str) -> str:
+    got = [v for s in after.states[len(before.states):] for f, v in s.return_codes if f in TRYLOCK_FUNCTIONS]
+    if got:
+        return str(got[-1])
+    if after.final.thread(tid).status == BLOCKED:
+        return BLOCKS
+    raise ValueError(f"{tid} tries no lock in that step")
 
 
 # -- holders ----------------------------------------------------------------------------------
@@ -255,8 +274,10 @@ def _unblocks(query: Query, before: Run, after: Run, tid: str) -> str:
     return "never"
 
 
-_CHOICES = {"blocks_on": _blocks_on_choices, "returns": _returns_choices, "holders": _holders_choices,
+_CHOICES = {"blocks_on": _blocks_on_choices, "returns": _returns_choices, "trylock_result": _trylock_choices,
+            "holders": _holders_choices,
             "ptr_equal": _ptr_choices, "find_vma": _find_vma_choices, "outcome": _outcome_choices,
             "unblocks": _unblocks_choices}
-_ANSWERS = {"blocks_on": _blocks_on, "returns": _returns, "holders": _holders, "ptr_equal": _ptr_equal,
+_ANSWERS = {"blocks_on": _blocks_on, "returns": _returns, "trylock_result": _trylock_result, "holders": _holders,
+            "ptr_equal": _ptr_equal,
             "find_vma": _find_vma, "outcome": _outcome, "unblocks": _unblocks}

@@ -14,7 +14,7 @@ from engine.explore import preemptions_along
 from engine.schedule import Run
 
 CATALOG = engine.catalog()
-QUERIES = ["blocks_on({t})", "returns(down_read_trylock)", "returns(collapse_huge_page)", "holders(mmap_sem)",
+QUERIES = ["blocks_on({t})", "returns(down_read_trylock)", "trylock_result", "returns(collapse_huge_page)", "holders(mmap_sem)",
            "ptr_equal(vma, vma_orig)", "find_vma(X)", "outcome({t})", "unblocks({t})"]
 TERMS = ["reach(any)", "reach(null-deref@collapse_huge_page)", "result({t})=SCAN_SUCCEED", "returned(find_vma)=0",
          "event({t}, down_read_trylock=0 while mmap_sem.writer=NULL)", "final(pmd[X])=huge",

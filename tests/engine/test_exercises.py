@@ -223,3 +223,13 @@ def test_holders_knows_a_lock_by_its_eras_name_and_refuses_an_unknown_one():
     assert predict.answer(predict.parse_query("holders(mmap_sem)"), before, after, "K") == "K"
     with pytest.raises(ValueError, match="there is no lock 'nope' here; the locks are .*mmap_lock"):
         predict.answer(predict.parse_query("holders(nope)"), before, after, "K")
+
+
+def test_the_curriculums_own_notation_is_read_too(tmp_path):
+    before = run_to("rwsem-basics", "v4.8", "A B! C!")
+    assert predict.answer(predict.parse_query("trylock_result"), before, compile_run(before, "K2"), "K") == "0"
+    fine = attempt("realloc-file", "v4.8", "C$ K>down_write A$ K$")
+    assert holds("result(K) ∈ {SCAN_VMA_NULL, SCAN_VMA_CHECK} ∧ preemptions ≤ 1", fine) == []
+    x = ex.load(write(tmp_path, 'prove = "reach(null-deref)"\nfrom = "C$"\nmax_preemptions = 0\n'
+                                'answer = "unreachable"\nwrong = ["K>down_write A$ K$"]'), SCENARIOS)
+    assert str(x.parts[0].goal) == "null-deref"
