@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.checks import has_check_sets, why_no_check_sets
 from engine.directives import compile_run
 from engine.errors import GoalError, ModelError
 from engine.exercises import goals, predict
@@ -169,6 +170,9 @@ def _compile(spec: ExerciseSpec, p: PartSpec, index: int, scenarios: dict[str, S
     part_id = p.id or ("a" if len(spec.parts) > 1 else "")
     if p.fix is not None:
         fixed = tuple(_scenario(scenarios, sid, "fix") for sid in p.fix.scenarios)
+        for s in fixed:
+            if not has_check_sets(s):
+                raise _Bad("fix", why_no_check_sets(s))
         return Part(spec.id, part_id, p, None, "", None, fix=fixed)
     scenario = _scenario(scenarios, p.scenario or spec.scenario, "scenario").seeded(seed)
     vid = p.variant or spec.variant

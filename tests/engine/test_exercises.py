@@ -147,6 +147,8 @@ def write(tmp_path: Path, part: str, xid: str = "x90") -> Path:
      r"the answer, found by taking the step, is 'nobody'"),
     ('goal = "reach(any)"\nprove = "any"\nanswer = "K$"\nwrong = ["K"]', "exactly one of goal, predict, prove and fix"),
     ('fix = { scenarios = ["exit"] }\nanswer = "vma-check"\nwrong = ["x"]', "a fix part's answer is a list of checks"),
+    ('fix = { scenarios = ["realloc-file-exec"] }\nanswer = ["vma-check"]\nwrong = [["pmd-recheck"]]',
+     r"parts\.0\.fix .*realloc-file-exec"),
 ])
 def test_a_bad_exercise_is_an_error_naming_file_part_and_field(tmp_path, part, says):
     with pytest.raises(ex.ExerciseError, match=says):
