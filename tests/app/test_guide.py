@@ -1,6 +1,9 @@
 """The guide pages render docs/*.md with their explicit anchors."""
 
+import re
+
 from app.guide import guide_html
+from app.links import GUIDES
 
 
 def test_the_model_guide_is_a_page_with_its_anchors(client):
@@ -48,3 +51,12 @@ def test_every_anchor_a_scenario_cites_exists_in_the_model_guide(client):
              for m in re.findall(r"^docs/model\.md#([a-z0-9-]+)", a)}
     cited |= {s.spec.case.lower() for s in engine.catalog().values()}
     assert cited and all(f'id="{anchor}"' in page for anchor in cited), cited
+
+
+def test_every_link_between_guide_pages_opens_a_page_at_an_anchor_it_has():
+    pages = {n: str(guide_html(n)) for n in GUIDES}
+    for name, html in pages.items():
+        assert not re.search(r'href="[a-z]+\.md', html), f"{name} links a .md file the browser cannot open"
+        for target, anchor in re.findall(r'href="/guide/([a-z]+)(?:#([a-z0-9-]+))?"', html):
+            assert target in pages, (name, target)
+            assert not anchor or f'id="{anchor}"' in pages[target], (name, target, anchor)
