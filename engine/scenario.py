@@ -23,7 +23,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from engine import seeds
 from engine.eras import ERAS, Era
-from engine.errors import ScenarioError
+from engine.errors import ModelError, ScenarioError
 from engine.initial import build_initial
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, VM_FLAGS
 from engine.oracles import VIOLATION_KINDS
@@ -292,22 +292,27 @@ class Scenario:
         return _link_digest(self.file_hash, self.paths, tuple(sorted(set(variant_ids))))
 
 
-def load(path: Path) -> Scenario:
-    """Read and validate one scenario file."""
+def read_toml(path: Path, max_bytes: int, what: str, error: type[ModelError]) -> tuple[dict, bytes]:
+    """The table and the bytes of the TOML file ``path`` (a ``what`` file, at most
+    ``max_bytes``); an ``error`` naming the file and what is wrong with it otherwise."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path}: the file is {size // 1024} KiB; a scenario file is at most "
-                                f"{MAX_FILE_BYTES // 1024} KiB")
+        if size > max_bytes:
+            raise error(f"{path}: the file is {size // 1024} KiB; {what} file is at most {max_bytes // 1024} KiB")
         raw = path.read_bytes()
     except OSError as e:
-        raise ScenarioError(f"{path}: cannot read the file ({e.strerror})") from None
+        raise error(f"{path}: cannot read the file ({e.strerror})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8")), raw
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: the file is not UTF-8 text") from None
+        raise error(f"{path}: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{path}: invalid TOML: {e}") from None
+        raise error(f"{path}: invalid TOML: {e}") from None
+
+
+def load(path: Path) -> Scenario:
+    """Read and validate one scenario file."""
+    data, raw = read_toml(path, MAX_FILE_BYTES, "a scenario", ScenarioError)
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as e:

@@ -11,7 +11,6 @@ lesson in class.  docs/exercises.md describes every field.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.errors import ModelError
 from engine.programs.khugepaged import ALL_CHECKS
-from engine.scenario import explain_errors
+from engine.scenario import explain_errors, read_toml
 
 MAX_FILE_BYTES = 32 * 1024
 Text = Annotated[str, Field(max_length=200)]
@@ -113,19 +112,8 @@ class ExerciseSpec(_Strict):
 
 def read_spec(path: Path) -> tuple[ExerciseSpec, str]:
     """The validated spec of ``path`` and its text; an ExerciseError naming file, field and line."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExerciseError(f"{path}: the file is {size // 1024} KiB; an exercise file is at most "
-                                f"{MAX_FILE_BYTES // 1024} KiB")
-        text = path.read_bytes().decode("utf-8")
-        data = tomllib.loads(text)
-    except OSError as e:
-        raise ExerciseError(f"{path}: cannot read the file ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise ExerciseError(f"{path}: the file is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ExerciseError(f"{path}: invalid TOML: {e}") from None
+    data, raw = read_toml(path, MAX_FILE_BYTES, "an exercise", ExerciseError)
+    text = raw.decode("utf-8")
     try:
         spec = ExerciseSpec.model_validate(data)
     except ValidationError as e:
