@@ -76,7 +76,7 @@ def card(x: Exercise, seed: int = 0) -> ExerciseCard:
 def exercise_list(exercises: dict[str, Exercise], chosen: list[str], seed: int = 0) -> ExerciseList:
     """The quests A to E in order, or only ``chosen`` in their order (a problem set); its
     links open instance ``seed`` of each exercise."""
-    which = f" This is instance {seed}: its addresses are yours alone." if seed else ""
+    which = f" This is instance {seed}: the same stories, at addresses and in slab objects of its own." if seed else ""
     if chosen:
         n = len(chosen)
         return ExerciseList("Problem set", f"{n} exercise{'' if n == 1 else 's'} picked for you: "
