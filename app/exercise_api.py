@@ -3,14 +3,13 @@ request and its result, as pydantic models so the OpenAPI description states the
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import links
 from app.grading import BadAnswer, from_link
-from app.problems import API_PROBLEMS, Links, Problem
+from app.problems import API_PROBLEMS, Links, Problem, say
 from app.replays import MAX_RUN_CHARS
 from app.views.exercises import KINDS, QUESTS, home_run
 from engine.exercises import Exercise, Part, Submission, describe_start
@@ -19,9 +18,6 @@ from engine.programs.khugepaged import ALL_CHECKS
 ANSWERS = ("schedule", "link", "choice", "checks", "claim")
 TAKES = {"goal": ("schedule", "link"), "predict": ("choice",), "fix": ("checks",),
          "prove": ("claim", "schedule", "link")}
-_WORD = re.compile(r"[a-z]+(?![-:_0-9a-z])")
-
-
 class ChoiceJson(BaseModel):
     id: str
     text: str
@@ -132,14 +128,6 @@ def _part(x: Exercise, p: Part) -> dict[str, Any]:
 def detail(x: Exercise) -> ExerciseDetail:
     return ExerciseDetail(**_common(x), scenario=x.spec.scenario, variant=x.spec.variant, hints=list(x.spec.hints),
                           assumptions=list(x.spec.assumptions), parts=[PartJson(**_part(x, p)) for p in x.parts])
-
-
-def say(text: str) -> str:
-    """``text`` as a sentence: capitalised when it starts with a plain word (not with an id
-    such as x06 or vma-check), with a full stop."""
-    if _WORD.match(text):
-        text = text[:1].upper() + text[1:]
-    return text if text.endswith(".") else f"{text}."
 
 
 def answer_problem(message: str, ways_on: Links = ()) -> Problem:

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from app.links import exercise_href
+from app.links import grade_href
 from engine import ModelError, Scenario, parse_schedule
-from engine.exercises import CLAIMS, Exercise, Grade, Part, Pending, Refused, Submission, Verdicts, grade, seeded
+from engine.exercises import CLAIMS, Exercise, Part, Pending, Refused, Submission, Verdicts, grade, seeded
 from engine.programs.khugepaged import ALL_CHECKS
 
 MAX_ROWS = 2000
@@ -149,12 +149,5 @@ def grade_row(exercises: dict[str, Exercise], scenarios: dict[str, Scenario], ve
         g = grade(part, from_text(part, row.answer), verdicts)
     except (BadAnswer, Refused, Pending) as e:
         return RowGrade(row.student, row.exercise, False, f"The answer cannot be graded: {e}.", "")
-    return RowGrade(row.student, part.name, g.passed, g.reason, _link(x, part, g))
+    return RowGrade(row.student, part.name, g.passed, g.reason, grade_href(x, part, g.run))
 
-
-def _link(x: Exercise, part: Part, g: Grade) -> str:
-    if g.run is None:
-        return ""
-    if part.scenario is not None and (g.run.scenario, g.run.variant) == (part.scenario.id, part.variant):
-        return exercise_href(x, part.id, g.run.schedule)
-    return ""

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import engine
 from engine import RunRef, Scenario
-from engine.exercises import Exercise
+from engine.exercises import Exercise, Part
 
 
 def _query(**params: str) -> str:
@@ -96,6 +96,16 @@ def exercise_href(x: Exercise, part_id: str = "", run: tuple[str, ...] | list[st
     starting state), ``h`` the exercise's digest, ``seed`` its instance (default: ``x``'s)."""
     return f"/x/{x.id}?" + _query(part=part_id, run=engine.format_schedule(tuple(run)), h=x.digest,
                                   seed=_seed(x.seed if seed is None else seed))
+
+
+def grade_href(x: Exercise, part: Part, ref: RunRef | None) -> str:
+    """Where a graded run opens: in the exercise if it is on the part's scenario and variant
+    (a fix's counterexample is on another scenario: the player)."""
+    if ref is None:
+        return ""
+    if part.scenario is not None and (ref.scenario, ref.variant) == (part.scenario.id, part.variant):
+        return exercise_href(x, part.id, ref.schedule)
+    return run_href(ref)
 
 
 def exercises_href(ids: tuple[str, ...] | list[str] = (), seed: int = 0) -> str:

@@ -16,6 +16,8 @@ handler, writes it for whoever asked:
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,17 @@ def is_api(request: Request) -> bool:
 
 def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+_WORD = re.compile(r"[a-z]+(?![-:_0-9a-z])")
+
+
+def say(text: str) -> str:
+    """``text`` as a sentence: capitalised when it starts with a plain word (not with an id
+    such as x06 or vma-check), with a full stop."""
+    if _WORD.match(text):
+        text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else f"{text}."
 
 
 def error_page(request: Request, problem: Problem) -> Response:

@@ -19,14 +19,15 @@ from fastapi.responses import RedirectResponse, Response
 import engine
 from app import links, views
 from app.exercise_api import (CHECK_RESPONSES, CheckRequest, CheckResult, ExerciseDetail, ExerciseSummary,
-                              answer_problem, detail, say, summary, submission)
+                              answer_problem, detail, summary, submission)
 from app.grading import BadAnswer, from_text
-from app.problems import API_PROBLEMS, Problem
+from app.problems import API_PROBLEMS, Problem, say
 from app.rendering import render
 from app.replays import RunError, load_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Searches
 from app.targets import SEED
-from app.views.exercises import exercise_list, exercise_page, grade_href, home_run, next_href
+from app.links import grade_href
+from app.views.exercises import exercise_list, exercise_page, home_run, next_href
 from app.views.solution import solution_page
 from engine import Run
 from engine.exercises import Exercise, Grade, Part, Pending, Refused, Submission, grade, seeded

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from app import links
 from app.grading import MAX_ROWS, RowGrade, grade_row, parse_rows
-from app.problems import Problem
+from app.problems import Problem, say
 from app.rendering import render
 from app.routes.exercises import Patient, read_form
 
@@ -41,7 +41,7 @@ async def grade_answers(request: Request) -> Response:
     try:
         rows = parse_rows(text, "the pasted answers")
     except ValueError as e:
-        raise Problem(400, "The answers cannot be read", f"{str(e)[0].upper()}{str(e)[1:]}.",
+        raise Problem(400, "The answers cannot be read", say(str(e)),
                       (("Back to the form", "/x/grade"),)) from None
     state = request.app.state
     verdicts = Patient(state.searches)

@@ -188,16 +188,6 @@ def home_run(part: Part) -> Run | None:
     return part.predict.before if part.predict is not None else part.start
 
 
-def grade_href(x: Exercise, part: Part, ref: engine.RunRef | None) -> str:
-    """Where a graded run opens: in the exercise if it is on the part's scenario and variant
-    (a fix's counterexample is on another scenario: the player)."""
-    if ref is None:
-        return ""
-    if part.scenario is not None and (ref.scenario, ref.variant) == (part.scenario.id, part.variant):
-        return links.exercise_href(x, part.id, ref.schedule)
-    return links.run_href(ref)
-
-
 def next_href(exercises: dict[str, Exercise], x: Exercise, part: Part) -> tuple[str, str]:
     """The next part of ``x``, or the next exercise in order, or the list: (text, href)."""
     ids = [p.id for p in x.parts]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import engine
 from app import links
 from app.grading import BadAnswer, from_text
-from app.views.exercises import KINDS, Cover, covers, grade_href
+from app.links import grade_href
+from app.views.exercises import KINDS, Cover, covers
 from engine.errors import VariantError
 from engine.exercises import Exercise, Part, Pending, Refused, Verdicts, describe_start, grade
 from engine.explore import Exploration
