@@ -13,8 +13,10 @@ link without one opens, or none for the API's replay, which requires one) throug
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import Depends, Query, Request
 
@@ -25,6 +27,9 @@ from app.replays import MAX_RUN_CHARS
 from app.views.catalog import scenario_card
 from engine import Scenario
 from engine.errors import VariantError
+from engine.seeds import MAX_SEED
+
+T = TypeVar("T")
 
 VARIANT_HELP = ("variant id of the scenario's era, e.g. v1-pointer-check, or a set of v4.8's checks: "
                 "v4.8[checks=vma-check,pmd-recheck]; v5.4 or v5.8 for a v5.4-era scenario")
@@ -39,19 +44,29 @@ class Target:
     variant: str
 
 
-SEED_HELP = "the seeded instance: the scenario at other addresses, with another slab order (0 to 9999; 0: as written)"
-SEED = Query("", max_length=4, pattern=r"^[0-9]*$", description=SEED_HELP)
+SEED_HELP = ("the seeded instance, ASCII digits from 0 to 9999: the scenario at other addresses, with another "
+             "slab order (0: as written)")
+SEED = Query("", max_length=16, description=SEED_HELP)
 
 
-def instance(request: Request, scenario: Scenario, seed: str) -> Scenario:
-    """Instance ``seed`` of ``scenario`` (engine.seeds), made once and kept."""
-    if not seed or int(seed) == 0:
-        return scenario
-    key = ("scenario", scenario.id, scenario.digest, int(seed))
-    made = request.app.state.instances.get(key)
+def seed_number(text: str) -> int:
+    """The seed a query names ("" is 0), or a 422 saying what a seed is."""
+    if not text:
+        return 0
+    if not re.fullmatch(r"[0-9]{1,4}", text):
+        raise Problem(422, "Not a seed", f"the seed {text!r} is not a number from 0 to {MAX_SEED} in ASCII digits")
+    return int(text)
+
+
+def instance(request: Request, key: tuple[str, str, str], seed: int, make: Callable[[int], T]) -> T | None:
+    """Instance ``seed`` of the thing ``key`` names (kind, id, digest), made once by ``make``
+    and kept; None for seed 0, the thing as loaded."""
+    if seed == 0:
+        return None
+    made = request.app.state.instances.get(key + (seed,))
     if made is None:
-        made = scenario.seeded(int(seed))
-        request.app.state.instances.put(key, made)
+        made = make(seed)
+        request.app.state.instances.put(key + (seed,), made)
     return made
 
 
@@ -62,7 +77,8 @@ def known_scenario(request: Request, scenario_id: str, seed: str = SEED) -> Scen
                       f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}",
                       tuple((s.spec.title, links.player_href(s, s.era.default, ()))
                             for _, s in sorted(scenarios.items())))
-    return instance(request, scenarios[scenario_id], seed)
+    s = scenarios[scenario_id]
+    return instance(request, ("scenario", s.id, s.digest), seed_number(seed), s.seeded) or s
 
 
 def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:

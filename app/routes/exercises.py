@@ -25,7 +25,7 @@ from app.problems import API_PROBLEMS, Problem, say
 from app.rendering import render
 from app.replays import RunError, load_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Searches
-from app.targets import SEED
+from app.targets import SEED, instance, seed_number
 from app.links import grade_href
 from app.views.exercises import exercise_list, exercise_page, home_run, next_href
 from app.views.solution import solution_page
@@ -66,14 +66,9 @@ def known_exercise(request: Request, exercise_id: str, seed: str = SEED) -> Exer
                                                f"{', '.join(sorted(exercises)) or 'none yet'}.",
                       (("All exercises", links.exercises_href()),))
     x = exercises[exercise_id]
-    if not seed or int(seed) == 0:
-        return x
-    key = ("exercise", x.id, x.digest, int(seed))
-    made = request.app.state.instances.get(key)
-    if made is None:
-        made = seeded(x, int(seed), request.app.state.scenarios)
-        request.app.state.instances.put(key, made)
-    return made
+    made = instance(request, ("exercise", x.id, x.digest), seed_number(seed),
+                    lambda n: seeded(x, n, request.app.state.scenarios))
+    return made or x
 
 
 def part_of(x: Exercise, part_id: str | None) -> Part:
@@ -145,7 +140,7 @@ def _chosen(exercises: dict[str, Exercise], text: str) -> list[str]:
 @router.get("/x", include_in_schema=False)
 def exercises_page(request: Request, set_: str = Query("", alias="set"), seed: str = SEED) -> Response:
     exercises = request.app.state.exercises
-    page = exercise_list(exercises, _chosen(exercises, set_), int(seed or 0))
+    page = exercise_list(exercises, _chosen(exercises, set_), seed_number(seed))
     return render(request, "exercises.html", {"title": page.title, "page": page})
 
 

@@ -48,3 +48,10 @@ def test_a_bad_seed_is_a_4xx_with_a_sentence(client, seed):
 def test_a_seed_leaves_every_scenario_link_digest_alone():
     s = engine.catalog()["exit"]
     assert s.seeded(9).link_digest("v4.8") == s.link_digest("v4.8")
+
+
+@pytest.mark.parametrize("path", ["/x/x06", "/x", "/s/realloc-file"])
+def test_a_bad_seed_on_a_page_is_a_422_page_saying_what_a_seed_is(client, path):
+    r = client.get(path, params={"seed": "١٢"})
+    assert r.status_code == 422
+    assert "The seed &#39;١٢&#39; is not a number from 0 to 9999 in ASCII digits" in r.text
