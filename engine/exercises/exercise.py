@@ -12,6 +12,7 @@ from engine.checks import has_check_sets, why_no_check_sets
 from engine.directives import compile_run
 from engine.errors import GoalError, ModelError
 from engine.exercises import goals, predict
+from engine.exercises.predict import Predict
 from engine.exercises.spec import ExerciseError, ExerciseSpec, PartSpec, part_line, read_spec
 from engine.facts import khugepaged_address
 from engine.goal import Goal, check_goal, parse_goal, programs_of, returning_functions
@@ -19,22 +20,6 @@ from engine.scenario import Scenario
 from engine.schedule import Run, format_schedule, replay
 
 DATA = Path(__file__).parent / "data"
-
-
-@dataclass(frozen=True)
-class Predict:
-    """A predict part's question, its state, the state after the step, and its answer."""
-
-    query: predict.Query
-    thread: str
-    before: Run
-    after: Run
-    choices: tuple[predict.Choice, ...]
-    answer: str
-
-    @property
-    def reveal(self) -> str:
-        return predict.reveal(self.query, self.before, self.after, self.thread)
 
 
 @dataclass(frozen=True)
@@ -224,29 +209,14 @@ def _check_terms(terms: tuple[goals.Term, ...], start: Run, where: str) -> None:
 def _predict(p: PartSpec, initial: Run) -> Predict:
     q = p.predict
     assert q is not None
-    try:
-        query = predict.parse_query(q.query)
-    except ValueError as e:
-        raise _Bad("predict", str(e)) from None
     before = _run(initial, q.at, "predict")
     if q.thread not in {t.tid for t in before.final.threads}:
         raise _Bad("predict", f"thread {q.thread} is not a thread of the scenario")
     after = _run(before, q.step or q.thread, "predict")
-    generated = predict.choices(query, before, q.thread)
-    by_id = {c.id: c for c in generated}
-    unknown = [c for c in q.choices if c not in by_id]
-    if unknown:
-        raise _Bad("predict", f"choices {', '.join(unknown)} are not answers {query} can have here; "
-                              f"it can be {', '.join(by_id)}")
-    shown = tuple(by_id[c] for c in q.choices) if q.choices else generated
     try:
-        right = predict.answer(query, before, after, q.thread)
+        return predict.ask(q.query, q.thread, before, after, q.choices)
     except ValueError as e:
         raise _Bad("predict", str(e)) from None
-    if right not in {c.id for c in shown}:
-        raise _Bad("predict", f"the answer, found by taking the step, is {right!r}, which is not among "
-                              f"the choices shown ({', '.join(c.id for c in shown)})")
-    return Predict(query, q.thread, before, after, shown, right)
 
 
 def describe_start(part: Part) -> str:

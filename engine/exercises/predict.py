@@ -90,6 +90,42 @@ def reveal(query: Query, before: Run, after: Run, tid: str) -> str:
     return f"{text}" + (f" ({where}: {said})" if said else "")
 
 
+@dataclass(frozen=True)
+class Predict:
+    """A question asked in ``before``'s last state, the run ``after`` that takes its step,
+    the choices shown and the id of the true one."""
+
+    query: Query
+    thread: str
+    before: Run
+    after: Run
+    choices: tuple[Choice, ...]
+    answer: str
+
+    @property
+    def reveal(self) -> str:
+        return reveal(self.query, self.before, self.after, self.thread)
+
+
+def ask(text: str, tid: str, before: Run, after: Run, picked: list[str] | tuple[str, ...] = ()) -> Predict:
+    """The question ``text`` about ``tid``'s step from ``before`` to ``after``, showing the
+    generated choices ``picked`` (all of them when none are): a ValueError with a sentence
+    when the query does not parse, names a choice it cannot have, or its answer is not shown."""
+    query = parse_query(text)
+    generated = choices(query, before, tid)
+    by_id = {c.id: c for c in generated}
+    unknown = [c for c in picked if c not in by_id]
+    if unknown:
+        raise ValueError(f"choices {', '.join(unknown)} are not answers {query} can have here; "
+                         f"it can be {', '.join(by_id)}")
+    shown = tuple(by_id[c] for c in picked) if picked else generated
+    right = answer(query, before, after, tid)
+    if right not in {c.id for c in shown}:
+        raise ValueError(f"the answer, found by taking the step, is {right!r}, which is not among "
+                         f"the choices shown ({', '.join(c.id for c in shown)})")
+    return Predict(query, tid, before, after, shown, right)
+
+
 # -- blocks_on ------------------------------------------------------------------------------
 def _lock_text(state: State, lock: object) -> str:
     name = lock_name(lock, state.config.kernel)
