@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import engine
-from app.cli_exercises import add_grade, check_exercises, is_exercise_file
+from app.cli_exercises import add_grade, check_exercises, check_walkthroughs, is_exercise_file, is_walkthrough_file
 from app.views.format import hexaddr, value_text
 from engine.eras import lock_name
 from engine.errors import ModelError
@@ -90,8 +90,9 @@ def _parser() -> _Root:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
 
-    p = sub.add_parser("check", help="validate scenario and exercise files: verify what scenarios declare, "
-                                     "prove exercises sound (no file: the built-in ones)")
+    p = sub.add_parser("check", help="validate scenario, exercise and walkthrough files: verify what scenarios "
+                                     "declare, prove exercises sound, compile every walkthrough stop (no file: "
+                                     "the built-in ones)")
     p.add_argument("files", nargs="*", type=Path)
     p.add_argument("--max-states", type=int, default=200_000, help="bound of each search (default 200000)")
     p.add_argument("--seconds", type=float, default=30.0, help="time budget of each search (default 30)")
@@ -120,6 +121,8 @@ def _parser() -> _Root:
     p.add_argument("--exercises", type=Path, default=None, help="a folder of extra exercise files")
     p.add_argument("--base-url", default="", help="the public address, for share links (http://host[:port][/path])")
     p.add_argument("--workers", type=int, default=1, help="server processes (each with its own search workers)")
+    p.add_argument("--frame-ancestors", default="'self'",
+                   help="who may frame the /embed/ pages, as CSP sources: \"'self' https://course.example.edu\"")
     p.set_defaults(run=cmd_serve)
     return root
 
@@ -189,9 +192,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.max_states < 1 or args.seconds <= 0:
         raise UsageError("--max-states must be at least 1 and --seconds more than 0")
     exercises = [f for f in args.files if is_exercise_file(f)]
-    scenario_files = [f for f in args.files if f not in exercises] if args.files else sorted(CATALOG.glob("*.toml"))
+    walkthroughs = [f for f in args.files if is_walkthrough_file(f)]
+    scenario_files = ([f for f in args.files if f not in exercises + walkthroughs] if args.files
+                      else sorted(CATALOG.glob("*.toml")))
     failed = 0
-    if exercises or not args.files:
+    if exercises or walkthroughs or not args.files:
         scenarios = engine.catalog()
         for f in scenario_files:          # exercises may run the files being checked
             try:
@@ -199,7 +204,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             except ModelError:
                 continue                  # reported below, with the scenario checks
             scenarios[s.id] = s
-        failed += check_exercises(exercises, scenarios)
+        if exercises or not args.files:
+            failed += check_exercises(exercises, scenarios)
+        if walkthroughs or not args.files:
+            failed += check_walkthroughs(walkthroughs, scenarios)
     for path in scenario_files:
         try:
             s = engine.load(path)
@@ -256,6 +264,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return 0
 
 
+_FRAME_SOURCE = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -270,7 +281,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: from 1 to 16 server processes")
     if args.exercises is not None and not args.exercises.is_dir():
         raise UsageError(f"--exercises {args.exercises}: not a folder")
-    settings = Settings(str(args.scenarios or ""), args.no_catalog, args.base_url, str(args.exercises or ""))
+    ancestors = " ".join(args.frame_ancestors.split())
+    bad = [w for w in ancestors.split(" ") if not _FRAME_SOURCE.fullmatch(w)]
+    if bad or not ancestors:
+        raise UsageError(f"--frame-ancestors {args.frame_ancestors!r}: {bad[0] if bad else 'nothing'} is not a CSP "
+                         f"source; write 'self', 'none', https://host[:port] or https://*.host, separated by spaces")
+    settings = Settings(str(args.scenarios or ""), args.no_catalog, args.base_url, str(args.exercises or ""),
+                        ancestors)
     app = settings.app()                 # loads every scenario: a bad file stops us here, with its sentence
     if not app.state.scenarios:
         raise UsageError(f"--scenarios {args.scenarios}: no *.toml scenario files there")

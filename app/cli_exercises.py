@@ -24,6 +24,8 @@ from engine.errors import ModelError
 from engine.exercises import Computed, Exercise, Part, Pending, Refused, as_written, grade, load, verdict_key
 from engine.exercises import catalog as exercise_catalog
 from engine.explore import DEFAULT_MAX_STATES, Exploration
+from engine.walkthroughs import load as load_walkthrough
+from engine.walkthroughs.walkthrough import DATA as WALKTHROUGHS
 
 EXIT_USAGE = 2
 
@@ -57,6 +59,32 @@ def is_exercise_file(path: Path) -> bool:
         return any(line.strip() == "[[parts]]" for line in path.read_text("utf-8", errors="replace").splitlines())
     except OSError:
         return False
+
+
+def is_walkthrough_file(path: Path) -> bool:
+    """Whether ``path`` holds a walkthrough (its chapters)."""
+    try:
+        return any(line.strip() == "[[chapters]]" for line in path.read_text("utf-8", errors="replace").splitlines())
+    except OSError:
+        return False
+
+
+def check_walkthroughs(paths: list[Path], scenarios: dict[str, engine.Scenario]) -> int:
+    """Load each walkthrough file (all the built-ins when ``paths`` is empty): every stop's
+    directives compile and every poll's answer is among its choices.  The number that failed."""
+    failed = 0
+    for path in paths or sorted(WALKTHROUGHS.glob("*.toml")):
+        try:
+            w = load_walkthrough(path, scenarios)
+        except ModelError as e:
+            print(str(e), file=sys.stderr)
+            failed += 1
+            continue
+        polls = sum(s.predict is not None for s in w.stops)
+        coming = sum(bool(c.spec.coming) for c in w.chapters)
+        print(f"{path}: ok ({w.id}: {len(w.chapters)} chapters, {len(w.stops)} stops, {polls} polls"
+              + (f", {coming} coming" if coming else "") + ")")
+    return failed
 
 
 def soundness(x: Exercise, verdicts: StoredVerdicts) -> list[str]:

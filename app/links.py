@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import engine
 from engine import RunRef, Scenario
 from engine.exercises import Exercise, Part
+from engine.walkthroughs import Stop, Walkthrough
 
 
 def _query(**params: str) -> str:
@@ -110,8 +111,12 @@ def grade_href(x: Exercise, part: Part, ref: RunRef | None) -> str:
 
 def exercises_href(ids: tuple[str, ...] | list[str] = (), seed: int = 0) -> str:
     """Every exercise, or the problem set of ``ids`` in their order, in instance ``seed``."""
+    return "/x" + _set_query(ids, seed)
+
+
+def _set_query(ids: tuple[str, ...] | list[str], seed: int) -> str:
     query = ([f"set={','.join(ids)}"] if ids else []) + ([f"seed={seed}"] if seed else [])
-    return "/x" + ("?" + "&".join(query) if query else "")
+    return "?" + "&".join(query) if query else ""
 
 
 def _in(x: Exercise) -> str:
@@ -131,6 +136,43 @@ def exercise_check_api_href(x: Exercise) -> str:
 def solution_href(x: Exercise) -> str:
     """The teacher's page: every part's reference answer and the explorer's verdict."""
     return f"/x/{x.id}/solution" + _in(x)
+
+
+def walkthroughs_href() -> str:
+    return "/w"
+
+
+def walkthrough_href(w: Walkthrough) -> str:
+    """A walkthrough's contents: its chapters and stops."""
+    return f"/w/{w.id}"
+
+
+def stop_href(stop: Stop, *, reveal: bool = False, present: bool = False) -> str:
+    """A walkthrough stop; ``reveal`` shows a predict stop's answer, ``present`` is presenter mode."""
+    query = _query(reveal="1" if reveal and stop.predict else "", present="1" if present else "")
+    return f"/w/{stop.walkthrough}/{stop.key}" + (f"?{query}" if query else "")
+
+
+def notes_href(stop: Stop, *, reveal: bool = False) -> str:
+    """The speaker notes of a stop, for a second window."""
+    return f"/w/{stop.walkthrough}/{stop.key}/notes" + ("?reveal=1" if reveal and stop.predict else "")
+
+
+def handout_href(w: Walkthrough) -> str:
+    return f"/w/{w.id}/handout"
+
+
+def embed_stop_href(stop: Stop, *, reveal: bool = False) -> str:
+    return f"/embed/w/{stop.walkthrough}/{stop.key}" + ("?reveal=1" if reveal and stop.predict else "")
+
+
+def embed_exercise_href(x: Exercise, part_id: str = "") -> str:
+    return f"/embed/x/{x.id}" + (f"?part={part_id}" if part_id else "")
+
+
+def sheet_href(ids: tuple[str, ...] | list[str] = (), seed: int = 0) -> str:
+    """A printable exercise sheet: each exercise's link as a QR code."""
+    return "/x/sheet" + _set_query(ids, seed)
 
 
 GUIDES = ("model", "authoring", "exercises")

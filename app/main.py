@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
 from engine.exercises import catalog as exercise_catalog, load_dir as load_exercises
+from engine.walkthroughs import catalog as walkthrough_catalog
 from app.problems import (PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, problem_body,
                           respond)
 from app.lru import Lru
@@ -25,6 +26,7 @@ from app.replays import ReplayCache
 from app.routes import api, explore, guide, pages
 from app.routes import exercises as exercise_routes
 from app.routes import grading as grading_routes
+from app.routes import walkthroughs as walkthrough_routes
 from app.search import Searches
 from app.store import default_dir
 from app.workers import watch_parent
@@ -32,13 +34,22 @@ from app.workers import watch_parent
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_QUERY = 4096
 
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+       "frame-ancestors {}; base-uri 'none'; form-action 'self'")
+EMBEDS = "/embed/"
+EMBED_ANCESTORS = "'self'"          # who may frame /embed/ pages unless mmlock serve --frame-ancestors says
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                 b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (b"content-security-policy", CSP.format("'none'").encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+def embed_headers(frame_ancestors: str) -> list[tuple[bytes, bytes]]:
+    """The headers of an /embed/ page: framed by ``frame_ancestors`` (CSP sources), nothing else changed."""
+    return [(b"content-security-policy", CSP.format(frame_ancestors).encode())] + [
+        h for h in SECURITY_HEADERS if h[0] not in (b"content-security-policy", b"x-frame-options")]
 
 
 # not fingerprinted, so revalidate every time (StaticFiles answers 304 to a matching ETag)
@@ -49,8 +60,9 @@ class Guard:
     """Security headers on every response; an over-long query string is refused early; HEAD
     is answered as GET without the body, on every route; static files say how to cache them."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str = EMBED_ANCESTORS) -> None:
         self.app = app
+        self.embed = embed_headers(frame_ancestors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,7 +84,9 @@ class Guard:
         is_head = scope["method"] == "HEAD"
         if is_head:
             scope = {**scope, "method": "GET"}
-        extra = SECURITY_HEADERS + (STATIC_CACHE if scope["path"].startswith("/static/") else [])
+        path = scope["path"]
+        extra = (self.embed if path.startswith(EMBEDS) else SECURITY_HEADERS) + (
+            STATIC_CACHE if path.startswith("/static/") else [])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -98,7 +112,8 @@ def _openapi(app: FastAPI) -> dict:
 
 
 def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_checks: bool = False,
-               base_url: str = "", store: Path | None = None, exercise_dir: Path | None = None) -> FastAPI:
+               base_url: str = "", store: Path | None = None, exercise_dir: Path | None = None,
+               frame_ancestors: str = EMBED_ANCESTORS) -> FastAPI:
     """The app over the built-in catalog (unless ``builtin`` is false) plus, optionally, a
     folder of scenario files (a file there replaces a built-in scenario with the same id),
     and the built-in exercises (with ``builtin``) plus those of ``exercise_dir``.
@@ -106,13 +121,16 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     verdicts at startup, so a class finds them ready, and ``store`` is the folder that keeps
     them across restarts (None: not kept).
     ``base_url`` ("https://mmlock.example.edu") makes share links absolute; without
-    it they are relative, and the browser completes them (the Host header is not trusted)."""
+    it they are relative, and the browser completes them (the Host header is not trusted).
+    ``frame_ancestors`` (CSP sources, checked by app.cli) may frame the /embed/ pages; every
+    other page forbids framing."""
     scenarios = engine.catalog() if builtin else {}
     if scenario_dir is not None:
         scenarios.update(engine.load_dir(Path(scenario_dir)))
     exercises = exercise_catalog(scenarios) if builtin else {}
     if exercise_dir is not None:
         exercises.update(load_exercises(Path(exercise_dir), scenarios))
+    walkthroughs = walkthrough_catalog(scenarios) if builtin else {}
     searches = Searches(store=store)
 
     @asynccontextmanager
@@ -127,6 +145,7 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
                   description="Step through Linux mm locking races one kernel line at a time.")
     app.state.scenarios = scenarios
     app.state.exercises = exercises
+    app.state.walkthroughs = walkthroughs
     app.state.replays = ReplayCache()
     app.state.instances = Lru(256)          # seeded scenarios and exercises (engine.seeds), by seed
     app.state.searches = searches
@@ -139,10 +158,11 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.include_router(explore.router)
     app.include_router(grading_routes.router)          # /x/grade, before /x/{exercise_id}
     app.include_router(exercise_routes.router)
+    app.include_router(walkthrough_routes.router)
     app.include_router(pages.router)
     app.include_router(guide.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Guard)
+    app.add_middleware(Guard, frame_ancestors=frame_ancestors)
     return app
 
 
@@ -155,15 +175,18 @@ class Settings:
     no_catalog: bool = False
     base_url: str = ""
     exercises: str = ""
+    frame_ancestors: str = EMBED_ANCESTORS
 
     def app(self) -> FastAPI:
         return create_app(Path(self.scenarios) if self.scenarios else None, builtin=not self.no_catalog,
                           warm_checks=True, base_url=self.base_url, store=default_dir(),
-                          exercise_dir=Path(self.exercises) if self.exercises else None)
+                          exercise_dir=Path(self.exercises) if self.exercises else None,
+                          frame_ancestors=self.frame_ancestors)
 
     def environment(self) -> dict[str, str]:
         return {"MMLOCK_SCENARIOS": self.scenarios, "MMLOCK_NO_CATALOG": "1" if self.no_catalog else "",
-                "MMLOCK_BASE_URL": self.base_url, "MMLOCK_EXERCISES": self.exercises}
+                "MMLOCK_BASE_URL": self.base_url, "MMLOCK_EXERCISES": self.exercises,
+                "MMLOCK_FRAME_ANCESTORS": self.frame_ancestors}
 
 
 def from_environment() -> FastAPI:
@@ -172,4 +195,5 @@ def from_environment() -> FastAPI:
     watch_parent(os.getppid())
     env = os.environ
     return Settings(env.get("MMLOCK_SCENARIOS", ""), env.get("MMLOCK_NO_CATALOG") == "1",
-                    env.get("MMLOCK_BASE_URL", ""), env.get("MMLOCK_EXERCISES", "")).app()
+                    env.get("MMLOCK_BASE_URL", ""), env.get("MMLOCK_EXERCISES", ""),
+                    env.get("MMLOCK_FRAME_ANCESTORS", EMBED_ANCESTORS)).app()

@@ -123,7 +123,7 @@ def old_names(request: Request) -> Response:
     return RedirectResponse(links.exercises_href() + (f"?{query}" if query else ""), status_code=301)
 
 
-def _chosen(exercises: dict[str, Exercise], text: str) -> list[str]:
+def chosen(exercises: dict[str, Exercise], text: str) -> list[str]:
     ids = list(dict.fromkeys(i.strip() for i in text.split(",") if i.strip()))
     if len(ids) > MAX_SET:
         raise Problem(400, "Problem set too long",
@@ -140,7 +140,7 @@ def _chosen(exercises: dict[str, Exercise], text: str) -> list[str]:
 @router.get("/x", include_in_schema=False)
 def exercises_page(request: Request, set_: str = Query("", alias="set"), seed: str = SEED) -> Response:
     exercises = request.app.state.exercises
-    page = exercise_list(exercises, _chosen(exercises, set_), seed_number(seed))
+    page = exercise_list(exercises, chosen(exercises, set_), seed_number(seed))
     return render(request, "exercises.html", {"title": page.title, "page": page})
 
 
@@ -176,15 +176,21 @@ def exercise(request: Request, part: str = "", run: str = "", h: str = "",
              x: Exercise = Depends(known_exercise)) -> Response:
     p = part_of(x, part)
     _check_digest(x, p, h, run)
+    return exercise_response(request, x, p, run)
+
+
+def exercise_response(request: Request, x: Exercise, p: Part, run: str, embed: bool = False) -> Response:
+    """The part's page at ``run`` (empty: its start); ``embed`` leaves out the site's chrome."""
     if p.kind == "fix":
         page = exercise_page(request.app.state.exercises, x, p, None)
-        return render(request, "exercise_fix.html", {"e": page, "title": x.spec.title})
+        return render(request, "exercise_fix.html", {"e": page, "title": x.spec.title, "embed": embed})
     shown = _part_run(request, x, p, run)
     assert p.scenario is not None
     player = views.player(p.scenario, p.variant, shown)
     player = dataclasses.replace(player, title=f"{x.id}: {x.spec.title} · step {player.steps}")
     return render(request, "exercise.html", {"p": player, "e": exercise_page(request.app.state.exercises, x, p, shown),
-                                             "share_href": links.exercise_href(x, p.id, shown.schedule)})
+                                             "share_href": links.exercise_href(x, p.id, shown.schedule),
+                                             "embed": embed})
 
 
 @router.get("/x/{exercise_id}/solution", include_in_schema=False)

@@ -8,14 +8,16 @@ sentence, never wait.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import links
 from app.grading import MAX_ROWS, RowGrade, grade_row, parse_rows
 from app.problems import Problem, say
 from app.rendering import render
-from app.routes.exercises import Patient, read_form
+from app.routes.exercises import Patient, chosen, read_form
+from app.targets import SEED, seed_number
+from app.views.sheet import origin, sheet_rows
 
 router = APIRouter(include_in_schema=False)
 MAX_GRADE_BYTES = 512 * 1024
@@ -46,3 +48,15 @@ async def grade_answers(request: Request) -> Response:
     state = request.app.state
     verdicts = Patient(state.searches)
     return _page(request, text, [grade_row(state.exercises, state.scenarios, verdicts, r) for r in rows])
+
+
+@router.get("/x/sheet")
+def exercise_sheet(request: Request, set_: str = Query("", alias="set"), seed: str = SEED) -> Response:
+    """Every exercise, or a problem set, as a page to print: task, link and QR code each."""
+    exercises = request.app.state.exercises
+    n = seed_number(seed)
+    ids = chosen(exercises, set_) or sorted(exercises)
+    start = origin(request.app.state.base_url, request.url.scheme, request.headers.get("host", ""))
+    rows = sheet_rows([exercises[i] for i in ids], start, n)
+    return render(request, "sheet.html", {"title": "Exercise sheet", "rows": rows, "origin": start, "seed": n,
+                                          "list_href": links.exercises_href(ids if set_ else (), n)})
