@@ -5,7 +5,7 @@
     mmlock check [FILE...]
     mmlock grade FILE.csv [--json | --format gradescope]
     mmlock explore SCENARIO [--variant V] [--goal G] [--from SCHEDULE] [--max-preemptions N] [--max-states N] [--json]
-    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--exercises DIR] [--base-url URL] [--workers N]
+    mmlock serve [--host H] [--port P] [--scenarios DIR [--no-catalog]] [--exercises DIR] [--base-url URL] [--workers N] [--frame-ancestors SOURCES]
 
 SCENARIO is a catalog id or a path to a .toml file; V is a named variant or any subset of
 v4.8's checks, 'v4.8[checks=vma-check,pmd-recheck]' (quoted for the shell).  Bad input exits 2 with one sentence
@@ -282,7 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.exercises is not None and not args.exercises.is_dir():
         raise UsageError(f"--exercises {args.exercises}: not a folder")
     ancestors = " ".join(args.frame_ancestors.split())
-    bad = [w for w in ancestors.split(" ") if not _FRAME_SOURCE.fullmatch(w)]
+    bad = [w for w in ancestors.split(" ") if not _FRAME_SOURCE.fullmatch(w)] if ancestors else []
     if bad or not ancestors:
         raise UsageError(f"--frame-ancestors {args.frame_ancestors!r}: {bad[0] if bad else 'nothing'} is not a CSP "
                          f"source; write 'self', 'none', https://host[:port] or https://*.host, separated by spaces")

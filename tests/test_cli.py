@@ -61,6 +61,8 @@ def test_show_accepts_a_file_path(capsys, scenarios):
     (["explore", "rwsem-basics", "--goal", "final(pmd[X])=huge"], "has no khugepaged thread"),
     (["serve", "--no-catalog"], "--no-catalog needs --scenarios DIR"),
     (["serve", "--base-url", "evil"], "--base-url 'evil': write http://host"),
+    (["serve", "--frame-ancestors", "https://a.example; script-src *"], "a.example; is not a CSP source"),
+    (["serve", "--frame-ancestors", " "], "nothing is not a CSP source"),
 ])
 def test_bad_input_exits_2_with_one_sentence(args, message):
     result = mmlock(*args)
@@ -186,3 +188,14 @@ def test_show_takes_run_until_directives_and_prints_the_canonical_schedule(capsy
 def test_a_directive_that_cannot_be_met_is_exit_2_with_its_sentence():
     run = mmlock("show", "realloc-file", "--schedule", "K$")
     assert run.returncode == 2 and "K$: K blocked at step 18" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_check_compiles_a_walkthrough_and_names_a_broken_stop(tmp_path, capsys):
+    from engine.walkthroughs.walkthrough import DATA
+    good = DATA / "w3.toml"
+    assert main(["check", str(good)]) == 0
+    assert f"{good}: ok (w3: " in capsys.readouterr().out
+    bad = tmp_path / "w3.toml"
+    bad.write_text(good.read_text("utf-8").replace('fact = "rwsem"', 'fact = "nowhere"', 1), "utf-8")
+    assert main(["check", str(bad)]) == 2
+    assert "docs/model.md has no anchor 'nowhere'" in capsys.readouterr().err

@@ -40,9 +40,20 @@ PAGES = {
     "exercise-fix": "/x/x19?part=d",
     "grade-answers": "/x/grade",
     "guide-exercises": "/guide/exercises",
+    "walkthroughs": "/w",
+    "walkthrough-contents": "/w/w3",
+    "walkthrough-stop": "/w/w3/1.3",
+    "walkthrough-reveal": "/w/w3/1.3?reveal=1",
+    "walkthrough-present": "/w/w3/1.3?present=1",
+    "walkthrough-notes": "/w/w3/1.3/notes",
+    "walkthrough-handout": "/w/w3/handout",
+    "walkthrough-unknown-stop": "/w/w3/9.99",
+    "exercise-sheet": "/x/sheet?set=x04,x06",
+    "embed-stop": "/embed/w/w3/1.3?reveal=1",
+    "embed-exercise": "/embed/x/x04",
 }
 READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
-STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404}   # every other page is a 200
+STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404, "walkthrough-unknown-stop": 404}   # every other page is a 200
 
 
 @pytest.fixture(scope="module")
