@@ -150,6 +150,11 @@ class StopPage:
     variant: str
     sync: str                   # what the presenter and notes windows agree on: "w1/2.13" or "w1/2.13/reveal"
 
+    @property
+    def telling(self) -> bool:
+        """Whether the narration may be shown: not while a poll waits, since it gives the answer away."""
+        return self.poll is None or self.poll.revealed
+
 
 def changed_panels(before: State, after: State) -> list[str]:
     """The panels whose part of the state differs between the two states."""

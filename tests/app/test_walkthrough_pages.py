@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 
 from app.links import stop_href
 from app.main import create_app
@@ -64,7 +65,7 @@ def test_every_stop_renders_presenter_notes_and_embed(client, walkthroughs):
         for s in w.stops:
             for reveal in ("", "&reveal=1") if s.predict else ("",):
                 present = client.get(f"/w/{w.id}/{s.key}?present=1{reveal}")
-                assert present.status_code == 200 and s.spec.title.replace("'", "&#39;") in present.text
+                assert present.status_code == 200 and escape(s.spec.title) in present.text
                 assert 'data-role="present"' in present.text
                 notes = client.get(f"/w/{w.id}/{s.key}/notes?{reveal.lstrip('&')}")
                 assert notes.status_code == 200 and 'data-role="notes"' in notes.text
@@ -79,6 +80,9 @@ def test_a_poll_waits_before_its_step_and_the_reveal_takes_it(client, walkthroug
     assert poll.context["p"].steps == len(s.before.schedule)
     assert shown.context["p"].steps == len(s.run.schedule)
     assert "✓ the answer" not in poll.text and "✓ the answer" in shown.text
+    # the narration tells the answer, so it waits for the reveal too
+    narration = escape(s.spec.narration)
+    assert narration not in poll.text and narration in shown.text
     assert rel_links(poll.text)["next"].endswith(f"/{s.key}?reveal=1")
 
 
