@@ -46,6 +46,7 @@ class Marker:
 class Tick:
     x: float
     label: str
+    anchor: str = "start"   # "end" for a tick too near the right edge for its label to fit after it
 
 
 @dataclass
@@ -149,8 +150,10 @@ class _Strip:
         ticks = []
         last_x = -1000.0
         for p in self.points:
-            if self.xs[p] - last_x >= 250:
-                ticks.append(Tick(self.xs[p], hexaddr(p)))
+            # a label is about 150 wide: it runs right of its tick, or left of it at the right edge
+            near_end = self.xs[p] > WIDTH - 180
+            if self.xs[p] - last_x >= (320 if near_end else 250):
+                ticks.append(Tick(self.xs[p], hexaddr(p), "end" if near_end else "start"))
                 last_x = self.xs[p]
         return ticks
 
