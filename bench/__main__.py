@@ -2,6 +2,6 @@
 
 import importlib
 
-for name in ("bench.engine", "bench.web", "bench.classroom", "bench.explore", "bench.exercises"):
+for name in ("bench.engine", "bench.web", "bench.classroom", "bench.explore", "bench.exercises", "bench.walkthroughs"):
     print()
     importlib.import_module(name).main()
