@@ -99,6 +99,7 @@ class Poll:
     query: str
     thread: str
     choices: list[Choice]
+    run: str                # the stop's directives when it runs more than one step of the thread, else ""
     revealed: bool
     reveal: str             # the answer in a sentence, with what the step did
     reveal_href: str
@@ -179,7 +180,8 @@ def _poll(f: Frame, present: bool) -> Poll | None:
     p = f.stop.predict
     if p is None:
         return None
-    return Poll(str(p.query), p.thread, [Choice(c.id, c.text, c.id == p.answer) for c in p.choices], f.revealed,
+    run = "" if f.stop.took == p.thread else f.stop.spec.run
+    return Poll(str(p.query), p.thread, [Choice(c.id, c.text, c.id == p.answer) for c in p.choices], run, f.revealed,
                 p.reveal, links.stop_href(f.stop, reveal=True, present=present),
                 links.stop_href(f.stop, present=present))
 
