@@ -143,3 +143,12 @@ def test_an_embedded_exercise_has_no_site_navigation(client):
     html = client.get("/embed/x/x04").text
     assert '<nav aria-label="Site">' not in html and 'id="check-form"' in html
     assert 'hx-push-url="false"' in html
+
+
+def test_a_poll_says_which_steps_answer_it(client, walkthroughs):
+    polls = [s for w in walkthroughs.values() for s in w.stops if s.predict]
+    one = next(s for s in polls if s.took == s.predict.thread)
+    several = next(s for s in polls if s.took != s.predict.thread)
+    assert f"when {one.predict.thread} takes its next step" in client.get(f"/w/{one.walkthrough}/{one.key}").text
+    html = client.get(f"/w/{several.walkthrough}/{several.key}").text
+    assert f"after this stop runs <code>{escape(several.spec.run)}</code>" in html
