@@ -18,6 +18,7 @@ from engine.schedule import Run, format_schedule, replay
 from engine.walkthroughs.spec import ChapterSpec, StopSpec, WalkthroughError, WalkthroughSpec, read_spec, stop_line
 
 DATA = Path(__file__).parent / "data"
+MAX_POLL_CHOICES = 6     # a class votes by a show of hands: a poll picks its choices beyond this
 MODEL_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 
@@ -173,6 +174,11 @@ def _ask(s: StopSpec, before: Run, after: Run, n: int) -> Predict | None:
     if q.thread not in {t.tid for t in before.final.threads}:
         raise _Bad("predict", f"thread {q.thread} is not a thread of the scenario", n)
     try:
-        return predict.ask(q.query, q.thread, before, after, q.choices)
+        asked = predict.ask(q.query, q.thread, before, after, q.choices)
     except ValueError as e:
         raise _Bad("predict", str(e), n) from None
+    if len(asked.choices) > MAX_POLL_CHOICES:
+        raise _Bad("predict", f"the query offers {len(asked.choices)} choices, too many for a class to vote on; "
+                              f"pick at most {MAX_POLL_CHOICES} in choices, from: "
+                              f"{', '.join(c.id for c in asked.choices)}", n)
+    return asked

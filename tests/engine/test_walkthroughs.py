@@ -155,3 +155,12 @@ def test_load_dir_orders_w2_before_w10(tmp_path):
     for n in (10, 2):
         (tmp_path / f"w{n}.toml").write_text(HEAD.replace('"w9"', f'"w{n}"') + stop("A"), "utf-8")
     assert list(load_dir(tmp_path, SCENARIOS)) == ["w2", "w10"]
+
+
+def test_a_poll_with_more_choices_than_a_class_votes_on_must_pick_them(tmp_path):
+    many = 'predict = { thread = "A", query = "holders(mmap_sem)" }'
+    with pytest.raises(WalkthroughError, match=r"stop 1\.1\)\.predict .*11 choices, too many for a class"):
+        load(write(tmp_path, HEAD + stop("A", many)), SCENARIOS)
+    picked = 'predict = { thread = "A", query = "holders(mmap_sem)", choices = ["A", "B", "nobody"] }'
+    w = load(write(tmp_path, HEAD + stop("A", picked)), SCENARIOS)
+    assert [c.id for c in w.stops[0].predict.choices] == ["A", "B", "nobody"]
