@@ -16,7 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal, Protocol, TypeVar
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
@@ -310,6 +310,46 @@ def read_toml(path: Path, max_bytes: int, what: str, error: type[ModelError]) ->
         raise error(f"{path}: invalid TOML: {e}") from None
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_named(path: Path, model: type[M], max_bytes: int, what: str, error: type[ModelError]) -> tuple[M, str]:
+    """The validated ``model`` of the TOML file ``path`` and its text, for a file whose ``id``
+    must be its name; an ``error`` naming the file, the field and the line otherwise."""
+    data, raw = read_toml(path, max_bytes, what, error)
+    text = raw.decode("utf-8")
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as e:
+        raise error(explain_errors(path, text, e)) from None
+    if path.stem != spec.id:
+        raise error(f"{path}: id {spec.id!r} must be the file's name ({path.stem}.toml)")
+    return spec, text
+
+
+class _Loaded(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+
+
+L = TypeVar("L", bound=_Loaded)
+
+
+def load_folder(folder: Path, load_one: Callable[[Path], L], error: type[ModelError],
+                order: Callable[[Path], object] = lambda p: p) -> dict[str, L]:
+    """Every ``*.toml`` in ``folder`` loaded by ``load_one``, by id, in ``order`` of their paths;
+    a duplicate id is an ``error`` naming both files."""
+    out: dict[str, L] = {}
+    for path in sorted(folder.glob("*.toml"), key=order):
+        item = load_one(path)
+        if item.id in out:
+            raise error(f"{path}: id {item.id!r} is already used by {out[item.id].path}")
+        out[item.id] = item
+    return out
+
+
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     data, raw = read_toml(path, MAX_FILE_BYTES, "a scenario", ScenarioError)
@@ -327,13 +367,7 @@ def load(path: Path) -> Scenario:
 
 def load_dir(folder: Path) -> dict[str, Scenario]:
     """Every ``*.toml`` in a folder, by id; a duplicate id is an error naming both files."""
-    out: dict[str, Scenario] = {}
-    for path in sorted(folder.glob("*.toml")):
-        s = load(path)
-        if s.id in out:
-            raise ScenarioError(f"{path}: id {s.id!r} is already used by {out[s.id].path}")
-        out[s.id] = s
-    return out
+    return load_folder(folder, load, ScenarioError)
 
 
 def catalog() -> dict[str, Scenario]:

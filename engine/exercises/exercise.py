@@ -16,7 +16,7 @@ from engine.exercises.predict import Predict
 from engine.exercises.spec import ExerciseError, ExerciseSpec, PartSpec, part_line, read_spec
 from engine.facts import khugepaged_address
 from engine.goal import Goal, check_goal, parse_goal, programs_of, returning_functions
-from engine.scenario import Scenario
+from engine.scenario import Scenario, load_folder
 from engine.schedule import Run, format_schedule, replay
 
 DATA = Path(__file__).parent / "data"
@@ -119,13 +119,7 @@ def _compiled(spec: ExerciseSpec, text: str, path: Path, scenarios: dict[str, Sc
 
 def load_dir(folder: Path, scenarios: dict[str, Scenario]) -> dict[str, Exercise]:
     """Every ``*.toml`` in ``folder``, by id, sorted by id."""
-    out: dict[str, Exercise] = {}
-    for path in sorted(folder.glob("*.toml")):
-        x = load(path, scenarios)
-        if x.id in out:
-            raise ExerciseError(f"{path}: id {x.id!r} is already used by {out[x.id].path}")
-        out[x.id] = x
-    return out
+    return load_folder(folder, lambda path: load(path, scenarios), ExerciseError)
 
 
 def catalog(scenarios: dict[str, Scenario]) -> dict[str, Exercise]:

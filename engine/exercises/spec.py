@@ -14,11 +14,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.errors import ModelError
 from engine.programs.khugepaged import ALL_CHECKS
-from engine.scenario import explain_errors, read_toml
+from engine.scenario import read_named
 
 MAX_FILE_BYTES = 32 * 1024
 Text = Annotated[str, Field(max_length=200)]
@@ -112,15 +112,7 @@ class ExerciseSpec(_Strict):
 
 def read_spec(path: Path) -> tuple[ExerciseSpec, str]:
     """The validated spec of ``path`` and its text; an ExerciseError naming file, field and line."""
-    data, raw = read_toml(path, MAX_FILE_BYTES, "an exercise", ExerciseError)
-    text = raw.decode("utf-8")
-    try:
-        spec = ExerciseSpec.model_validate(data)
-    except ValidationError as e:
-        raise ExerciseError(explain_errors(path, text, e)) from None
-    if path.stem != spec.id:
-        raise ExerciseError(f"{path}: id {spec.id!r} must be the file's name ({path.stem}.toml)")
-    return spec, text
+    return read_named(path, ExerciseSpec, MAX_FILE_BYTES, "an exercise", ExerciseError)
 
 
 def part_line(text: str, index: int, field: str) -> int | None:

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.errors import ModelError
-from engine.scenario import explain_errors, read_toml
+from engine.scenario import read_named
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_CHAPTERS = 8
@@ -89,15 +89,7 @@ class WalkthroughSpec(_Strict):
 
 def read_spec(path: Path) -> tuple[WalkthroughSpec, str]:
     """The validated spec of ``path`` and its text; a WalkthroughError naming file, field and line."""
-    data, raw = read_toml(path, MAX_FILE_BYTES, "a walkthrough", WalkthroughError)
-    text = raw.decode("utf-8")
-    try:
-        spec = WalkthroughSpec.model_validate(data)
-    except ValidationError as e:
-        raise WalkthroughError(explain_errors(path, text, e)) from None
-    if path.stem != spec.id:
-        raise WalkthroughError(f"{path}: id {spec.id!r} must be the file's name ({path.stem}.toml)")
-    return spec, text
+    return read_named(path, WalkthroughSpec, MAX_FILE_BYTES, "a walkthrough", WalkthroughError)
 
 
 def stop_line(text: str, chapter: int, stop: int | None, field: str) -> int | None:

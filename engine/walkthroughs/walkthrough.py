@@ -13,7 +13,7 @@ from engine.directives import compile_run
 from engine.errors import ModelError
 from engine.exercises import predict
 from engine.exercises.predict import Predict
-from engine.scenario import Scenario
+from engine.scenario import Scenario, load_folder
 from engine.schedule import Run, format_schedule, replay
 from engine.walkthroughs.spec import ChapterSpec, StopSpec, WalkthroughError, WalkthroughSpec, read_spec, stop_line
 
@@ -97,14 +97,9 @@ def load(path: Path, scenarios: dict[str, Scenario]) -> Walkthrough:
 
 
 def load_dir(folder: Path, scenarios: dict[str, Scenario]) -> dict[str, Walkthrough]:
-    """Every ``*.toml`` in ``folder``, by id, in id order."""
-    out: dict[str, Walkthrough] = {}
-    for path in sorted(folder.glob("*.toml"), key=lambda p: (len(p.stem), p.stem)):
-        w = load(path, scenarios)
-        if w.id in out:
-            raise WalkthroughError(f"{path}: id {w.id!r} is already used by {out[w.id].path}")
-        out[w.id] = w
-    return out
+    """Every ``*.toml`` in ``folder``, by id, in id order (w2 before w10)."""
+    return load_folder(folder, lambda path: load(path, scenarios), WalkthroughError,
+                       order=lambda p: (len(p.stem), p.stem))
 
 
 def catalog(scenarios: dict[str, Scenario]) -> dict[str, Walkthrough]:
