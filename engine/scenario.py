@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Literal, Protocol, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
 from engine import seeds
 from engine.eras import ERAS, Era
-from engine.errors import ModelError, ScenarioError
+from engine.errors import ScenarioError
+from engine.files import explain_errors, load_folder, read_toml
 from engine.initial import build_initial
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, VM_FLAGS
 from engine.oracles import VIOLATION_KINDS
@@ -292,64 +291,6 @@ class Scenario:
         return _link_digest(self.file_hash, self.paths, tuple(sorted(set(variant_ids))))
 
 
-def read_toml(path: Path, max_bytes: int, what: str, error: type[ModelError]) -> tuple[dict, bytes]:
-    """The table and the bytes of the TOML file ``path`` (a ``what`` file, at most
-    ``max_bytes``); an ``error`` naming the file and what is wrong with it otherwise."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise error(f"{path}: the file is {size // 1024} KiB; {what} file is at most {max_bytes // 1024} KiB")
-        raw = path.read_bytes()
-    except OSError as e:
-        raise error(f"{path}: cannot read the file ({e.strerror})") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8")), raw
-    except UnicodeDecodeError:
-        raise error(f"{path}: the file is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
-        raise error(f"{path}: invalid TOML: {e}") from None
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def read_named(path: Path, model: type[M], max_bytes: int, what: str, error: type[ModelError]) -> tuple[M, str]:
-    """The validated ``model`` of the TOML file ``path`` and its text, for a file whose ``id``
-    must be its name; an ``error`` naming the file, the field and the line otherwise."""
-    data, raw = read_toml(path, max_bytes, what, error)
-    text = raw.decode("utf-8")
-    try:
-        spec = model.model_validate(data)
-    except ValidationError as e:
-        raise error(explain_errors(path, text, e)) from None
-    if path.stem != spec.id:
-        raise error(f"{path}: id {spec.id!r} must be the file's name ({path.stem}.toml)")
-    return spec, text
-
-
-class _Loaded(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-
-
-L = TypeVar("L", bound=_Loaded)
-
-
-def load_folder(folder: Path, load_one: Callable[[Path], L], error: type[ModelError],
-                order: Callable[[Path], object] = lambda p: p) -> dict[str, L]:
-    """Every ``*.toml`` in ``folder`` loaded by ``load_one``, by id, in ``order`` of their paths;
-    a duplicate id is an ``error`` naming both files."""
-    out: dict[str, L] = {}
-    for path in sorted(folder.glob("*.toml"), key=order):
-        item = load_one(path)
-        if item.id in out:
-            raise error(f"{path}: id {item.id!r} is already used by {out[item.id].path}")
-        out[item.id] = item
-    return out
-
-
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     data, raw = read_toml(path, MAX_FILE_BYTES, "a scenario", ScenarioError)
@@ -394,32 +335,3 @@ def _digest(raw: bytes, paths: tuple[str, ...], variant_ids: tuple[str, ...]) ->
                     seen.add(p.key)
                     h.update(p.text.encode())
     return h.hexdigest()
-
-
-def explain_errors(path: Path, text: str, e: ValidationError) -> str:
-    lines = []
-    for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        where = _line_of(text, err["loc"])
-        at = f" (line {where})" if where else ""
-        lines.append(f"{path}: {loc}{at}: {err['msg']}")
-    return "\n".join(lines)
-
-
-def _line_of(text: str, loc: tuple) -> int | None:
-    """Best effort: the line of the last named key, after the n-th [[table]] it sits in."""
-    rows = text.splitlines()
-    start = 0
-    for i, part in enumerate(loc):
-        if isinstance(part, int) and i > 0 and isinstance(loc[i - 1], str):
-            heads = [n for n, r in enumerate(rows) if r.strip() == f"[[{loc[i - 1]}]]"]
-            if part < len(heads):
-                start = heads[part]
-    keys = [p for p in loc if isinstance(p, str)]
-    if not keys:
-        return None
-    pattern = re.compile(rf"^\s*(\"?{re.escape(keys[-1])}\"?\s*=|\[{re.escape(keys[-1])}\])")
-    for n in range(start, len(rows)):
-        if pattern.match(rows[n]):
-            return n + 1
-    return start + 1 if start else None

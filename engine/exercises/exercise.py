@@ -16,7 +16,8 @@ from engine.exercises.predict import Predict
 from engine.exercises.spec import ExerciseError, ExerciseSpec, PartSpec, part_line, read_spec
 from engine.facts import khugepaged_address
 from engine.goal import Goal, check_goal, parse_goal, programs_of, returning_functions
-from engine.scenario import Scenario, load_folder
+from engine.files import load_folder
+from engine.scenario import Scenario
 from engine.schedule import Run, format_schedule, replay
 
 DATA = Path(__file__).parent / "data"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from engine.errors import ModelError
 from engine.programs.khugepaged import ALL_CHECKS
-from engine.scenario import read_named
+from engine.files import read_named
 
 MAX_FILE_BYTES = 32 * 1024
 Text = Annotated[str, Field(max_length=200)]

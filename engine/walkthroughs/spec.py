@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.errors import ModelError
-from engine.scenario import read_named
+from engine.files import read_named
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_CHAPTERS = 8

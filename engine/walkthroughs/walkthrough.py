@@ -13,7 +13,8 @@ from engine.directives import compile_run
 from engine.errors import ModelError
 from engine.exercises import predict
 from engine.exercises.predict import Predict
-from engine.scenario import Scenario, load_folder
+from engine.files import load_folder
+from engine.scenario import Scenario
 from engine.schedule import Run, format_schedule, replay
 from engine.walkthroughs.spec import ChapterSpec, StopSpec, WalkthroughError, WalkthroughSpec, read_spec, stop_line
 
