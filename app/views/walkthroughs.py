@@ -156,6 +156,11 @@ class StopPage:
         """Whether the narration may be shown: not while a poll waits, since it gives the answer away."""
         return self.poll is None or self.poll.revealed
 
+    @property
+    def caption(self) -> str:
+        """What the caption says: the narration, or while a poll waits, that it comes with the answer."""
+        return self.narration if self.telling else "Vote first: the story of this stop comes with the answer."
+
 
 def changed_panels(before: State, after: State) -> list[str]:
     """The panels whose part of the state differs between the two states."""
