@@ -76,7 +76,8 @@ class Walkthrough:
         for s in self.stops:
             if s.key == key:
                 return s
-        ranges = ", ".join(f"{c.stops[0].key}–{c.stops[-1].key}" for c in self.chapters if c.stops)
+        ranges = ", ".join(c.stops[0].key + (f"–{c.stops[-1].key}" if len(c.stops) > 1 else "")
+                           for c in self.chapters if c.stops)
         raise KeyError(f"Walkthrough {self.id} has no stop {key[:20]!r}; its stops are {ranges}")
 
 

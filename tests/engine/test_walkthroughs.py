@@ -164,3 +164,11 @@ def test_a_poll_with_more_choices_than_a_class_votes_on_must_pick_them(tmp_path)
     picked = 'predict = { thread = "A", query = "holders(mmap_sem)", choices = ["A", "B", "nobody"] }'
     w = load(write(tmp_path, HEAD + stop("A", picked)), SCENARIOS)
     assert [c.id for c in w.stops[0].predict.choices] == ["A", "B", "nobody"]
+
+
+def test_an_unknown_stop_names_a_one_stop_chapter_once(tmp_path):
+    second = '\n[[chapters]]\ntitle = "Two"\nscenario = "rwsem-basics"\nvariant = "v4.8"\n'
+    w = load(write(tmp_path, HEAD + stop("A") + second + stop("A") + stop("B")), SCENARIOS)
+    with pytest.raises(KeyError) as e:
+        w.stop("9.99")
+    assert e.value.args[0].endswith("its stops are 1.1, 2.1–2.2")
