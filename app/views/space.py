@@ -80,6 +80,7 @@ def collapse_targets(state: State) -> list[tuple[int, int, str]]:
 
 
 WIDTH, MARGIN = 1000, 10
+TICK_LABEL = 150        # the width of a tick's address label at the tick font size
 
 
 def _cards(run: Run, live: list) -> list[VmaCard]:
@@ -150,9 +151,10 @@ class _Strip:
         ticks = []
         last_x = -1000.0
         for p in self.points:
-            # a label is about 150 wide: it runs right of its tick, or left of it at the right edge
-            near_end = self.xs[p] > WIDTH - 180
-            if self.xs[p] - last_x >= (320 if near_end else 250):
+            # a label runs right of its tick, or left of it where it would run off the right edge,
+            # so it needs room for the previous label, or for both labels facing each other
+            near_end = self.xs[p] + TICK_LABEL > WIDTH - MARGIN
+            if self.xs[p] - last_x >= (2 * TICK_LABEL + 20 if near_end else TICK_LABEL + 100):
                 ticks.append(Tick(self.xs[p], hexaddr(p), "end" if near_end else "start"))
                 last_x = self.xs[p]
         return ticks
