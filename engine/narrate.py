@@ -9,12 +9,15 @@ from engine.state import State
 
 
 def narrate(state: State) -> str:
-    """One sentence for the step that produced ``state`` (step 0: the starting point)."""
+    """One sentence for the step that produced ``state`` (step 0: the starting point): what
+    the line does, then what it found (its notes, with the values it decided on), then who
+    waits, wakes, or what went wrong."""
     if state.steps == 0:
         return "The scenario starts: no thread has run yet."
     texts = [e.text.rstrip(".") for e in state.last if e.kind in ("step", "violation", "wake", "scan-result", "result")]
     head = [e.text.rstrip(".") for e in state.last if e.kind == "lock" and "waits" in e.text]
-    parts = texts[:1] + head + texts[1:]
+    notes = [e.text.rstrip(".") for e in state.last if e.kind == "note"]
+    parts = texts[:1] + notes + head + texts[1:]
     return ("; ".join(parts) or "Nothing visible happens") + "."
 
 

@@ -35,6 +35,8 @@ class Step:
     ``retry``: a thread woken after waiting on this line runs it again instead of going
     past it: a one-step line that takes a spinlock inside (``__pte_alloc``'s pmd_lock) waits
     for it and then rechecks what it read, as the kernel does once it holds the lock.
+    ``shows`` names the locals the line decides on (``vma``, ``vma_orig``): once it has
+    run, the player draws their values beside it.
     """
 
     line: str
@@ -44,10 +46,11 @@ class Step:
     on_return: OnReturn | None = None
     lock_op: bool = False
     retry: bool = False
+    shows: tuple[str, ...] = ()
 
 
 def line(text: str, says: str = "", *, label: str | None = None, on_return: OnReturn | None = None,
-         lock_op: bool = False, retry: bool = False) -> Callable[[Effect], Step]:
+         lock_op: bool = False, retry: bool = False, shows: tuple[str, ...] = ()) -> Callable[[Effect], Step]:
     """Write a step where its line is: the decorated function is the line's effect.
 
         @line("up_read(&mm->mmap_sem);", "{me} drops mmap_sem (read)", lock_op=True)
@@ -55,7 +58,7 @@ def line(text: str, says: str = "", *, label: str | None = None, on_return: OnRe
 
     binds ``up_read`` to the Step."""
     def make(effect: Effect) -> Step:
-        return Step(text, effect, says, label, on_return, lock_op, retry)
+        return Step(text, effect, says, label, on_return, lock_op, retry, shows)
     return make
 
 

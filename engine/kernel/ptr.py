@@ -24,3 +24,14 @@ class Ptr:
 
     def __str__(self) -> str:
         return f"{self.addr:#x}"
+
+
+def compared(left_name: str, left: Ptr | None, right_name: str, right: Ptr) -> tuple[bool, str, str]:
+    """``left == right`` as C compares pointers (the address alone): the answer, the
+    comparison with its values, and, when the addresses match but ``left`` was taken at a
+    later generation of the object, the clause that says the comparison was fooled."""
+    if left is None or left.addr != right.addr:
+        return False, f"{left_name} != {right_name} ({left or 'NULL'} against {right})", ""
+    fooled = f"but the object is gen {left.gen} now; {right_name} was taken at gen {right.gen}" \
+        if left.gen != right.gen else ""
+    return True, f"{left_name} == {right_name} (both {right})", fooled

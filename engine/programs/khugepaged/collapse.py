@@ -97,7 +97,8 @@ def _find_pmd(c: Ctx) -> None:
     find_pmd(c, "out_up_read")
 
 
-@line("if (mm_find_pmd(mm, address) != pmd) goto out;", "{me} checks that the pmd is still the one it found")
+@line("if (mm_find_pmd(mm, address) != pmd) goto out;", "{me} checks that the pmd is still the one it found",
+      shows=("pmd",))
 def _pmd_recheck(c: Ctx) -> None:
     if pmd_changed(c):
         c["result"] = "SCAN_FAIL"

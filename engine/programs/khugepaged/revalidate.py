@@ -42,7 +42,8 @@ def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], st
         if c.get("mm").users == 0:
             fail(c, "SCAN_ANY_PROCESS")
 
-    @line(f"{vmap}vma = find_vma(mm, address);{null}", "{me} looks up the first vma ending above the address")
+    @line(f"{vmap}vma = find_vma(mm, address);{null}", "{me} looks up the first vma ending above the address",
+          shows=("vma",))
     def find(c: Ctx) -> None:
         c["vma"] = mm.find_vma(c, c["address"], f"find_vma, called from {caller}", fixes.EXIT_TEST)
         if CHECK_VMA_NULL in code.checks and c["vma"] is None:
@@ -50,7 +51,7 @@ def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], st
 
     @line("hstart = ALIGN(vma->vm_start, HPAGE_PMD_SIZE); hend = vma->vm_end & HPAGE_PMD_MASK; "
           f"if (address < hstart || address + HPAGE_PMD_SIZE > hend) {on_fail('SCAN_ADDRESS_RANGE')}",
-          "{me} checks that the vma covers the whole 2 MiB range")
+          "{me} checks that the vma covers the whole 2 MiB range", shows=("address", "hstart", "hend"))
     def address_range(c: Ctx) -> None:
         hstart, hend = hpage_range(mm.deref(c, c["vma"], "vm_start", caller, fixes.VMA_NULL))
         c["hstart"], c["hend"] = hstart, hend
@@ -58,7 +59,7 @@ def check_steps(code: Code, fail: Fail, caller: str, on_fail: Callable[[str], st
             fail(c, "SCAN_ADDRESS_RANGE")
 
     @line(f"if (!hugepage_vma_check(vma)) {on_fail('SCAN_VMA_CHECK')}",
-          "{me} checks that the vma may hold a huge page (anonymous, THP allowed)")
+          "{me} checks that the vma may hold a huge page (anonymous, THP allowed)", shows=("vma",))
     def v48_check(c: Ctx) -> None:
         if not mm.hugepage_vma_check(c, mm.deref(c, c["vma"], "vm_flags", "hugepage_vma_check", fixes.VMA_NULL)):
             fail(c, "SCAN_VMA_CHECK")

@@ -18,6 +18,7 @@ from engine import fixes
 from engine.kernel import mm
 from engine.kernel.locks import MMAP_SEM, page_lock
 from engine.kernel.pgtable import PRESENT, SWAP, Pte, PteTable
+from engine.kernel.ptr import compared
 from engine.kernel.rwsem import READ, WRITE
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE
 from engine.program import Program, Step, Value, line, lock_step, unlock_step
@@ -152,17 +153,17 @@ _DONE = Step("return true;", lambda c: c.ret(True), "{me} has swapped in the ran
 
 # -- what the variants do after re-taking mmap_sem -----------------------------------------------
 @line("vma = find_vma(mm, address); if (vma != vma_orig) return false; }",
-      "{me} looks the vma up again and compares the pointer with vma_orig")
+      "{me} looks the vma up again and compares the pointer with vma_orig", shows=("vma", "vma_orig"))
 def _pointer_check(c: Ctx) -> None:
     c["vma"] = mm.find_vma(c, c["address"], "find_vma, called from __collapse_huge_page_swapin", fixes.EXIT_TEST)
-    same = c["vma"] is not None and c["vma"].addr == c["vma_orig"].addr
-    c.say(f"find_vma returns {c['vma'] or 'NULL'}; vma {'==' if same else '!='} vma_orig "
-          f"({c['vma_orig']}): the pointer check {'passes' if same else 'fails'}", kind="note")
+    same, text, fooled = compared("vma", c["vma"], "vma_orig", c["vma_orig"])
+    c.say(f"{text}: the pointer check {'passes' if same else 'fails'}" + (f", {fooled}" if fooled else ""))
     if not same:
         c.ret(False)
 
 
-@line("if (mm_find_pmd(mm, address) != pmd) return false; }", "{me} checks that the pmd is still the one it mapped")
+@line("if (mm_find_pmd(mm, address) != pmd) return false; }", "{me} checks that the pmd is still the one it mapped",
+      shows=("pmd",))
 def _pmd_check(c: Ctx) -> None:
     if pmd_changed(c):
         c.ret(False)
