@@ -80,7 +80,8 @@ class Exploration:
     longest schedule to a visited state. ``bound`` names the bound that was hit: with
     "incomplete" it stopped the search before an answer; with a found schedule it stopped
     the preemption minimisation, so ``preemptions`` is that schedule's count, not proven
-    fewest. ``shortest_steps`` is the length of the shortest schedule to the goal, if known.
+    fewest. ``shortest_steps`` is the length of the shortest schedule to the goal, if known,
+    and ``shortest`` that schedule (shortlex-first among the shortest) when a search found it.
     """
 
     verdict: Verdict
@@ -93,6 +94,7 @@ class Exploration:
     preemptions: int | None = None
     shortest_steps: int | None = None
     violation: ViolationLike | None = None
+    shortest: tuple[str, ...] = ()
 
     @property
     def is_found(self) -> bool:
@@ -346,7 +348,7 @@ def fewest_preemptions(model: Model[S], goal: Goal, *, max_states: int,
     if not (fewest.is_found or fewest.bound == "max-preemptions"):
         return fewest
     shortest = bfs(model, goal, max_states=max_states, out_of_time=out_of_time)
-    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
+    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps, shortest=shortest.schedule)
 
 
 def _both(answer: Exploration, other: Exploration, **changes: Any) -> Exploration:
@@ -368,8 +370,8 @@ def explore(model: Model[S], goal: Goal, *, max_states: int = DEFAULT_MAX_STATES
         return shortest
     fewest = _least_preemptive(model, goal, max_states, max_preemptions, out_of_time)
     if shortest.is_found and not fewest.is_found and fewest.bound != "max-preemptions":
-        return _both(shortest, fewest, bound=fewest.bound)
-    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps)
+        return _both(shortest, fewest, bound=fewest.bound, shortest=shortest.schedule)
+    return _both(fewest, shortest, shortest_steps=shortest.shortest_steps, shortest=shortest.schedule)
 
 
 def explore_from(initial: State, prefix: tuple[str, ...], goal: Goal, **bounds: Any) -> Exploration:
@@ -384,4 +386,5 @@ def explore_from(initial: State, prefix: tuple[str, ...], goal: Goal, **bounds: 
     return replace(found, schedule=prefix + found.schedule if found.is_found else (),
                    depth=found.depth + len(prefix),
                    preemptions=None if found.preemptions is None else found.preemptions + extra,
-                   shortest_steps=None if found.shortest_steps is None else found.shortest_steps + len(prefix))
+                   shortest_steps=None if found.shortest_steps is None else found.shortest_steps + len(prefix),
+                   shortest=prefix + found.shortest if found.shortest else ())

@@ -188,13 +188,18 @@ def check_goal(goal: Goal, start: State, where: str) -> None:
     functions = returning_functions(programs)
     if goal.function is not None and goal.function not in functions:
         raise GoalError(f"no thread of {where} runs {goal.function}; its functions are {', '.join(functions)}")
-    produced = {code for p in programs for s in p.steps for code in _SCAN_CODE.findall(s.line)}
+    produced = produced_codes(programs)
     for code in goal.codes:
         if code not in produced:
             raise GoalError(f"no thread of {where} can return {code}; its programs produce "
                             f"{', '.join(sorted(produced)) or 'no SCAN_* code'}")
     if any(f.uses_x for f in goal.facts) and khugepaged_address(start) is None:
         raise GoalError(f"{where} has no khugepaged thread, so X (its address) means nothing here")
+
+
+def produced_codes(programs: set[Program]) -> list[str]:
+    """The SCAN_* codes some line of ``programs`` returns or sets, sorted."""
+    return sorted({code for p in programs for s in p.steps for code in _SCAN_CODE.findall(s.line)})
 
 
 TRYLOCK_FUNCTIONS = ("down_read_trylock", "down_write_trylock", "trylock_page", "spin_trylock")
