@@ -2,7 +2,9 @@
 
 A player link is a whole state: ``/s/{scenario}?v=variant&run=schedule&h=digest``; the
 digest makes a link recognisably old once the scenario or its programs change.  Step 0
-carries no ``run``.  Schedules are always written in the canonical run-length form.
+carries no ``run``.  Schedules are always written in the canonical run-length form.  A
+seeded instance adds ``seed``, and a scenario that came in a link (app.sources) adds
+``src``, its text, to every link about it, so no click loses it.
 Templates get their links from the view models or the ``run_href`` global, never by
 pasting ids into paths.
 """
@@ -22,6 +24,12 @@ def _query(**params: str) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
+def _at(path: str, **params: str) -> str:
+    """``path`` with the query of the non-empty ``params`` (none: no ``?``)."""
+    query = _query(**params)
+    return f"{path}?{query}" if query else path
+
+
 def _seed(seed: int) -> str:
     """A link's ``seed``: the seeded instance it shows (engine.seeds); none for seed 0."""
     return str(seed) if seed else ""
@@ -34,7 +42,7 @@ def catalog_href() -> str:
 def run_href(ref: RunRef) -> str:
     """The player at the end of ``ref``'s schedule."""
     return f"/s/{ref.scenario}?" + _query(v=ref.variant, run=engine.format_schedule(ref.schedule), h=ref.digest,
-                                          seed=_seed(ref.seed))
+                                          seed=_seed(ref.seed), src=ref.source)
 
 
 def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | list[str]) -> str:
@@ -44,52 +52,70 @@ def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | lis
 def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:
     """A player link that keeps a schedule as typed (it may not replay on this variant)."""
     return f"/s/{scenario.id}?" + _query(v=variant_id, run=run_text, h=scenario.link_digest(variant_id),
-                                         seed=_seed(scenario.seed))
+                                         seed=_seed(scenario.seed), src=scenario.source)
 
 
 def run_to_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...], mode: str, tid: str = "") -> str:
     """A link the server answers with the longer run (see app.replays.run_to)."""
     return f"/s/{scenario.id}/run?" + _query(v=variant_id, run=engine.format_schedule(tids), h=scenario.link_digest(variant_id),
-                                             to=mode, t=tid, seed=_seed(scenario.seed))
+                                             to=mode, t=tid, seed=_seed(scenario.seed), src=scenario.source)
 
 
 def compare_href(scenario: Scenario, a: str, b: str, tids: tuple[str, ...]) -> str:
     return f"/s/{scenario.id}/compare?" + _query(a=a, b=b, run=engine.format_schedule(tids),
-                                                 h=scenario.link_digest(a, b), seed=_seed(scenario.seed))
+                                                 h=scenario.link_digest(a, b), seed=_seed(scenario.seed),
+                                                 src=scenario.source)
 
 
 def checks_href(scenario: Scenario | None = None) -> str:
-    return f"/s/{scenario.id}/checks" if scenario is not None else "/checks"
+    return _at(f"/s/{scenario.id}/checks", src=scenario.source) if scenario is not None else "/checks"
 
 
 def with_checks_href(scenario: Scenario) -> str:
     """The form that opens the player on any set of checks (``?c=vma-check&c=...``)."""
-    return f"/s/{scenario.id}/with-checks"
+    return _at(f"/s/{scenario.id}/with-checks", src=scenario.source)
 
 
 def checks_api_href(scenario: Scenario | None = None) -> str:
-    return f"/api/scenarios/{scenario.id}/checks" if scenario is not None else "/api/checks"
+    return _at(f"/api/scenarios/{scenario.id}/checks", src=scenario.source) if scenario is not None else "/api/checks"
 
 
 def explore_href(scenario: Scenario) -> str:
     """The explorer page (its form adds v, goal, ask and the bounds)."""
-    return f"/s/{scenario.id}/explore"
+    return _at(f"/s/{scenario.id}/explore", src=scenario.source)
 
 
 def explore_cancel_href(scenario: Scenario) -> str:
-    return f"/s/{scenario.id}/explore/cancel"
+    return _at(f"/s/{scenario.id}/explore/cancel", src=scenario.source)
 
 
 def replay_api_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
     """The replay's JSON (the API twin of the player link)."""
     return f"/api/scenarios/{scenario.id}/replay?" + _query(v=variant_id, run=engine.format_schedule(tids),
-                                                            seed=_seed(scenario.seed))
+                                                            seed=_seed(scenario.seed), src=scenario.source)
 
 
 def explore_page_href(scenario: Scenario, variant_id: str, goal: str, prefix: tuple[str, ...]) -> str:
     """The explorer page asked about ``goal`` from the state ``prefix`` reaches."""
-    return explore_href(scenario) + "?" + _query(v=variant_id, goal=goal, **{"from": engine.format_schedule(prefix)},
-                                                 h=scenario.link_digest(variant_id), seed=_seed(scenario.seed))
+    return _at(f"/s/{scenario.id}/explore", v=variant_id, goal=goal, **{"from": engine.format_schedule(prefix)},
+               h=scenario.link_digest(variant_id), seed=_seed(scenario.seed), src=scenario.source)
+
+
+def carried(scenario: Scenario) -> tuple[tuple[str, str], ...]:
+    """What a GET form about ``scenario`` sends beside its own fields, as hidden inputs (a
+    browser drops the query of a GET form's action): its seed and its source, where set."""
+    return tuple((k, v) for k, v in (("seed", _seed(scenario.seed)), ("src", scenario.source)) if v)
+
+
+def author_href(source: str = "", from_id: str = "") -> str:
+    """The scenario editor: on the text of the token ``source``, of the catalog scenario
+    ``from_id``, or (neither) of the built-in example."""
+    return _at("/author", src=source, **{"from": from_id})
+
+
+def author_check_href() -> str:
+    """Where the editor posts its text to be checked (a fragment for htmx, else the page)."""
+    return "/author/check"
 
 
 def exercise_href(x: Exercise, part_id: str = "", run: tuple[str, ...] | list[str] = (), seed: int | None = None) -> str:
@@ -190,3 +216,8 @@ def case_href(case: str) -> str:
     """Where the model guide describes case ``C2`` (its anchor is ``c2``), claim ``claim-10``
     or the rwsem rules (``rwsem``); "" for any other code, such as a section number."""
     return guide_href("model", case.lower()) if _CASE.fullmatch(case) else ""
+
+
+def whole_log_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> str:
+    """The player at ``tids`` with its whole kernel log (the page shows the newest steps)."""
+    return player_href(scenario, variant_id, tids) + "&log=all"

@@ -14,16 +14,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
 from engine.exercises import catalog as exercise_catalog, load_dir as load_exercises
 from engine.walkthroughs import catalog as walkthrough_catalog
 from app.problems import (PROBLEM_JSON, Problem, ProblemDetails, http_error, invalid_request, problem_body,
-                          respond)
+                          respond, scenario_failed)
 from app.lru import Lru
 from app.replays import ReplayCache
-from app.routes import api, explore, guide, pages
+from app.routes import api, author, explore, guide, pages
 from app.routes import exercises as exercise_routes
 from app.routes import grading as grading_routes
 from app.routes import walkthroughs as walkthrough_routes
@@ -33,6 +34,7 @@ from app.workers import watch_parent
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_QUERY = 4096
+GZIP_MIN_BYTES = 1024
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "frame-ancestors {}; base-uri 'none'; form-action 'self'")
@@ -98,6 +100,23 @@ class Guard:
         await self.app(scope, receive, send_with_headers)
 
 
+class Compress:
+    """gzip for every response of at least ``minimum_size`` bytes to a client that accepts
+    it (Starlette's GZipMiddleware), letting the test client's ``http.response.debug``
+    message (which template and context a page rendered) through, as gzip alone drops it."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def app_passing_debug(scope: Scope, receive: Receive, inner: Send) -> None:
+            async def split(message: Message) -> None:
+                await (send if message["type"] == "http.response.debug" else inner)(message)
+            await self.app(scope, receive, split)
+        await GZipMiddleware(app_passing_debug, self.minimum_size)(scope, receive, send)
+
+
 def _openapi(app: FastAPI) -> dict:
     """FastAPI's description, with every error answered as ProblemDetails (its own 422 schema,
     HTTPValidationError, is not what the API sends)."""
@@ -147,12 +166,13 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.state.exercises = exercises
     app.state.walkthroughs = walkthroughs
     app.state.replays = ReplayCache()
-    app.state.instances = Lru(256)          # seeded scenarios and exercises (engine.seeds), by seed
+    app.state.instances = Lru(256)          # seeded scenarios and exercises (engine.seeds), scenarios from links (app.sources)
     app.state.searches = searches
     app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(Problem, respond)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(engine.ScenarioError, scenario_failed)
     app.openapi = lambda: _openapi(app)
     app.include_router(api.router)
     app.include_router(explore.router)
@@ -160,8 +180,10 @@ def create_app(scenario_dir: Path | None = None, *, builtin: bool = True, warm_c
     app.include_router(exercise_routes.router)
     app.include_router(walkthrough_routes.router)
     app.include_router(pages.router)
+    app.include_router(author.router)
     app.include_router(guide.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Compress, minimum_size=GZIP_MIN_BYTES)   # pages gzip to about a fifth
     app.add_middleware(Guard, frame_ancestors=frame_ancestors)
     return app
 

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
+from app.links import author_href
 from app.rendering import render
 
 Links = tuple[tuple[str, str], ...]
@@ -146,6 +147,15 @@ async def invalid_request(request: Request, e: Exception) -> Response:
     if is_api(request):
         return problem_json(request, 422, "Invalid request", detail, errors=errors)
     return error_page(request, Problem(422, "Invalid request", detail))
+
+
+async def scenario_failed(request: Request, e: Exception) -> Response:
+    """A scenario that fails while it runs (a thread's arguments that do not fit its program,
+    which the loader cannot check): a 400 for one that came in the request's link (``src``),
+    whose text is the requester's; a 500 naming it for a served one, whose file is the server's."""
+    source = request.query_params.get("src", "")
+    ways_on = ((("Open it in the editor", author_href(source)),) if source else ())
+    return await respond(request, Problem(400 if source else 500, "The scenario cannot run", str(e), ways_on))
 
 
 async def http_error(request: Request, e: Exception) -> Response:

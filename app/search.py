@@ -48,6 +48,7 @@ from engine.exercises import Exercise, Part, needed_scenarios, prove_parts, verd
 from engine.explore import DEFAULT_MAX_STATES, Exploration, Goal, explore_from
 
 MAX_STATES_LIMIT = 1_000_000
+LINKED_MAX_STATES = 50_000     # the most a scenario that came in a link (app.sources) may ask for, and its default
 MAX_PREEMPTIONS_LIMIT = 64
 BUDGET_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 5
@@ -79,8 +80,10 @@ class Bounds:
                              f"got {self.max_preemptions}")
 
 
-def parse_bounds(max_states: str | None, max_preemptions: str | None) -> Bounds:
-    """Bounds from query text ("" or None keeps the default); ValueError names the field."""
+def parse_bounds(max_states: str | None, max_preemptions: str | None, *, linked: bool = False) -> Bounds:
+    """Bounds from query text ("" or None keeps the default); ValueError names the field.
+    A ``linked`` scenario (one that came in a link) is searched to at most
+    :data:`LINKED_MAX_STATES`, which is also its default."""
     def number(name: str, text: str | None) -> int | None:
         if text is None or text.strip() == "":
             return None
@@ -89,8 +92,11 @@ def parse_bounds(max_states: str | None, max_preemptions: str | None) -> Bounds:
         return int(text)
 
     states = number("max_states", max_states)
-    return Bounds(DEFAULT_MAX_STATES if states is None else states,
-                  number("max_preemptions", max_preemptions))
+    if linked and states is not None and states > LINKED_MAX_STATES:
+        raise ValueError(f"max_states {states} is more than a scenario from a link may ask for: at most "
+                         f"{LINKED_MAX_STATES} states (a scenario the server serves may ask for {MAX_STATES_LIMIT})")
+    default = min(DEFAULT_MAX_STATES, LINKED_MAX_STATES) if linked else DEFAULT_MAX_STATES
+    return Bounds(default if states is None else states, number("max_preemptions", max_preemptions))
 
 
 def _deadline(seconds: float) -> Callable[[], bool]:

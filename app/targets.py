@@ -1,7 +1,10 @@
 """What a request names, validated once for pages and the API alike: a scenario, a variant
 and the digest of the version its link was made for.
 
-The rule, in this order: an unknown scenario is a 404; an unknown variant, or one of
+The rule, in this order: an unknown scenario is a 404 (a link that carries its scenario
+in ``src``, app.sources, names it by the text instead: a ``src`` that does not decode or
+validate is a 400 opening the editor on what it carries, and so is one whose id is not the
+path's); an unknown variant, or one of
 another era than the scenario's (engine.eras), is a 404 page listing the era's variants
 with the schedule kept (the API answers 400 naming them); a digest
 ``h`` that is not the scenario's is a 409 stale link (the page offers the same link on
@@ -13,6 +16,7 @@ link without one opens, or none for the API's replay, which requires one) throug
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +25,10 @@ from typing import TypeVar
 from fastapi import Depends, Query, Request
 
 import engine
-from app import links
-from app.problems import Problem
+from app import links, sources
+from app.problems import Problem, say
 from app.replays import MAX_RUN_CHARS
+from app.views.author import Editor, editor
 from app.views.catalog import scenario_card
 from engine import Scenario
 from engine.errors import VariantError
@@ -70,15 +75,53 @@ def instance(request: Request, key: tuple[str, str, str], seed: int, make: Calla
     return made
 
 
-def known_scenario(request: Request, scenario_id: str, seed: str = SEED) -> Scenario:
+SRC_HELP = (f"a scenario carried in the link: its TOML text, zlib-compressed and base64url-encoded without "
+            f"padding, at most {sources.MAX_TOKEN_CHARS} characters and {sources.MAX_TEXT_BYTES // 1024} KiB of "
+            f"text; its id must be the path's")
+SRC = Query("", description=SRC_HELP)
+
+
+def known_scenario(request: Request, scenario_id: str, seed: str = SEED, src: str = SRC) -> Scenario:
     scenarios: dict[str, Scenario] = request.app.state.scenarios
-    if scenario_id not in scenarios:
+    if src:
+        s = linked_scenario(request, scenario_id, src)
+    elif scenario_id not in scenarios:
         raise Problem(404, "Unknown scenario",
                       f"unknown scenario {scenario_id!r}; scenarios: {', '.join(sorted(scenarios))}",
                       tuple((s.spec.title, links.player_href(s, s.era.default, ()))
                             for _, s in sorted(scenarios.items())))
-    s = scenarios[scenario_id]
+    else:
+        s = scenarios[scenario_id]
     return instance(request, ("scenario", s.id, s.digest), seed_number(seed), s.seeded) or s
+
+
+def linked_scenario(request: Request, scenario_id: str, token: str) -> Scenario:
+    """The scenario the token ``src`` carries (decoded once and kept, by a hash of the
+    token), which must have the path's id; otherwise a 400 whose page is the editor on the
+    text it could recover, with the mistakes (the API answers the sentence)."""
+    key = ("source", hashlib.blake2b(token.encode(), digest_size=16).hexdigest())
+    s: Scenario | None = request.app.state.instances.get(key)
+    if s is None:
+        try:
+            s = sources.from_token(token)
+        except sources.BadSource as e:
+            why = f"the scenario in this link cannot be opened: {e}"
+            raise Problem(400, "The link's scenario does not load", why,
+                          (("Open it in the editor", links.author_href(token)),),
+                          page=author_page(editor(e.text, None, e.mistakes, say(why)))) from None
+        request.app.state.instances.put(key, s)
+    if s.id != scenario_id:
+        why = (f"the scenario in this link has the id {s.id!r}, but the link's path names {scenario_id!r}; "
+               f"its own link is /s/{s.id}")
+        raise Problem(400, "The link's scenario has another id", why,
+                      (("Play it under its own id", links.player_href(s, s.era.default, ())),),
+                      page=author_page(editor(sources.decode(token), s, problem=say(why))))
+    return s
+
+
+def author_page(e: Editor) -> tuple[str, dict[str, object]]:
+    """The editor page for a Problem: its template and context."""
+    return "author.html", {"e": e, "title": "Author a scenario"}
 
 
 def check_variant(scenario: Scenario, variant_id: str, run: str) -> str:

@@ -13,7 +13,7 @@ from typing import Callable, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import ModelError
+from engine.errors import Mistake, ModelError
 
 
 def read_toml(path: Path, max_bytes: int, what: str, error: type[ModelError]) -> tuple[dict, bytes]:
@@ -22,16 +22,33 @@ def read_toml(path: Path, max_bytes: int, what: str, error: type[ModelError]) ->
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise error(f"{path}: the file is {size // 1024} KiB; {what} file is at most {max_bytes // 1024} KiB")
+            raise _failed(error, path, f"the file is {size // 1024} KiB; {what} file is at most {max_bytes // 1024} KiB")
         raw = path.read_bytes()
     except OSError as e:
         raise error(f"{path}: cannot read the file ({e.strerror})") from None
+    return parse_toml(raw, path, max_bytes, what, error), raw
+
+
+def parse_toml(raw: bytes, path: Path, max_bytes: int, what: str, error: type[ModelError]) -> dict:
+    """The table of the TOML text ``raw``, read from ``path`` or given as text under that
+    name (an editor's, a link's); an ``error`` naming it, with the line, otherwise."""
+    if len(raw) > max_bytes:
+        raise _failed(error, path, f"the text is {len(raw) // 1024} KiB; {what} file is at most {max_bytes // 1024} KiB")
     try:
-        return tomllib.loads(raw.decode("utf-8")), raw
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise error(f"{path}: the file is not UTF-8 text") from None
+        raise _failed(error, path, "the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
-        raise error(f"{path}: invalid TOML: {e}") from None
+        at = _TOML_LINE.search(str(e))
+        raise _failed(error, path, f"invalid TOML: {e}", int(at[1]) if at else 0) from None
+
+
+_TOML_LINE = re.compile(r"\(at line ([0-9]+), column [0-9]+\)")
+
+
+def _failed(error: type[ModelError], path: Path, message: str, line: int = 0) -> ModelError:
+    """An ``error`` about the file ``path`` as a whole (or one ``line`` of it)."""
+    return error(f"{path}: {message}", mistakes=(Mistake(line, (), message),))
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -45,7 +62,7 @@ def read_named(path: Path, model: type[M], max_bytes: int, what: str, error: typ
     try:
         spec = model.model_validate(data)
     except ValidationError as e:
-        raise error(explain_errors(path, text, e)) from None
+        raise error(explain_errors(path, text, e), mistakes=mistakes(text, e)) from None
     if path.stem != spec.id:
         raise error(f"{path}: id {spec.id!r} must be the file's name ({path.stem}.toml)")
     return spec, text
@@ -75,13 +92,18 @@ def load_folder(folder: Path, load_one: Callable[[Path], L], error: type[ModelEr
 
 
 def explain_errors(path: Path, text: str, e: ValidationError) -> str:
+    """Each error of ``e`` on a line of its own: the file, the field, its line, what."""
     lines = []
-    for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        where = _line_of(text, err["loc"])
-        at = f" (line {where})" if where else ""
-        lines.append(f"{path}: {loc}{at}: {err['msg']}")
+    for m in mistakes(text, e):
+        loc = ".".join(str(x) for x in m.loc) or "(top level)"
+        at = f" (line {m.line})" if m.line else ""
+        lines.append(f"{path}: {loc}{at}: {m.message}")
     return "\n".join(lines)
+
+
+def mistakes(text: str, e: ValidationError) -> tuple[Mistake, ...]:
+    """Each error of ``e`` as a Mistake: where in ``text`` (best effort) and what."""
+    return tuple(Mistake(_line_of(text, err["loc"]) or 0, tuple(err["loc"]), err["msg"]) for err in e.errors())
 
 
 def _line_of(text: str, loc: tuple) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from engine.errors import ScenarioError
+from engine.errors import MISFITS, ScenarioError, misfit
 from engine.kernel.locks import LockId, page_lock
 from engine.kernel.pgtable import HUGE, PRESENT, TABLE, Page, Pmd, PmdTable, Pte, PteSummary, PteTable, SWAP
 from engine.kernel.ptr import VM_AREA_STRUCT, Ptr
@@ -124,7 +124,10 @@ def _frame(call: CallSpec, var: Variant, space: _Space, tid: str) -> Frame:
     program = var.program(call.program)
     args: dict[str, Value] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in call.args.items()}
     if path.setup is not None:
-        args = path.setup(args, space, tid, program)
+        try:
+            args = path.setup(args, space, tid, program)
+        except MISFITS as e:
+            raise misfit(f"thread {tid} ({call.program})", e) from None
     return Frame(program, 0, tuple(sorted(args.items())))
 
 

@@ -10,6 +10,7 @@ Errors name the file, the field and, where it can be found, the line.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from engine import seeds
 from engine.eras import ERAS, Era
-from engine.errors import ScenarioError
-from engine.files import explain_errors, load_folder, read_toml
+from engine.errors import Mistake, ScenarioError
+from engine.files import explain_errors, load_folder, mistakes, parse_toml, read_toml
 from engine.initial import build_initial
 from engine.kernel.vma import HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, VM_FLAGS
 from engine.oracles import VIOLATION_KINDS
@@ -235,6 +236,7 @@ class Scenario:
     file_hash: str = ""               # the file's own hash, which link digests start from
     seed: int = 0                     # the seeded instance (engine.seeds): 0 is the file as written
     origin: str = ""                  # a seeded instance's: the digest of seed 0, whose verdicts it shares
+    source: str = ""                  # a scenario that came in a link: the link's token of its text ("" for a file)
 
     @property
     def id(self) -> str:
@@ -279,11 +281,11 @@ class Scenario:
             raise ScenarioError(f"{self.id} is already instance {self.seed}; seed the scenario as loaded")
         spec = seeds.shifted(self.spec, seeds.offset(seed))
         digest = hashlib.blake2b(f"{self.digest}:seed={seed}".encode(), digest_size=5).hexdigest()
-        return Scenario(spec, self.path, digest, self.file_hash, seed, self.digest)
+        return dataclasses.replace(self, spec=spec, digest=digest, seed=seed, origin=self.digest)
 
     def ref(self, variant_id: str, schedule: tuple[str, ...] = ()) -> RunRef:
         """This scenario's run of ``schedule`` under ``variant_id``, as a value."""
-        return RunRef(self.id, self.link_digest(variant_id), variant_id, tuple(schedule), self.seed)
+        return RunRef(self.id, self.link_digest(variant_id), variant_id, tuple(schedule), self.seed, self.source)
 
     def link_digest(self, *variant_ids: str) -> str:
         """What a link to these variants carries: the file and the programs they run, so a
@@ -294,14 +296,28 @@ class Scenario:
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     data, raw = read_toml(path, MAX_FILE_BYTES, "a scenario", ScenarioError)
+    return _validated(path, data, raw)
+
+
+def loads(text: str, name: str) -> Scenario:
+    """Validate a scenario given as TOML text (an editor's, a link's) exactly as :func:`load`
+    validates a file; ``name`` stands for the file in the messages.  The errors' ``mistakes``
+    say where, one by one."""
+    raw = text.encode("utf-8")
+    return _validated(Path(name), parse_toml(raw, Path(name), MAX_FILE_BYTES, "a scenario", ScenarioError), raw)
+
+
+def _validated(path: Path, data: dict, raw: bytes) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(explain_errors(path, raw.decode("utf-8"), e)) from None
+        text = raw.decode("utf-8")
+        raise ScenarioError(explain_errors(path, text, e), mistakes=mistakes(text, e)) from None
     try:
-        build_initial(spec, ERAS[spec.kernel].baseline)   # what only the whole address space can tell
+        for v in every_variant(spec.kernel):      # what only the whole address space tells, on every kernel
+            build_initial(spec, v.id)
     except ScenarioError as e:
-        raise ScenarioError(f"{path}: {e}") from None
+        raise ScenarioError(f"{path}: {e}", mistakes=(Mistake(0, (), str(e)),)) from None
     return Scenario(spec, path, _digest(raw, _paths(spec), tuple(v.id for v in every_variant(spec.kernel))),
                     hashlib.blake2b(raw, digest_size=8).hexdigest())
 

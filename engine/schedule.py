@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.errors import ScheduleError
+from engine.errors import ScenarioError, ScheduleError
 from engine.narrate import waiting_for
 from engine.state import State, enabled, step
 
@@ -67,13 +67,15 @@ class Run:
 @dataclass(frozen=True)
 class RunRef:
     """A run named as a value: the scenario and the digest it was made for, the variant,
-    the schedule.  The web turns one into a link; the engine never builds URLs."""
+    the schedule, the seeded instance and, for a scenario that came in a link, the link's
+    token of its text.  The web turns one into a link; the engine never builds URLs."""
 
     scenario: str
     digest: str
     variant: str
     schedule: tuple[str, ...] = ()
     seed: int = 0
+    source: str = ""
 
 
 def replay(initial: State, schedule: tuple[str, ...]) -> Run:
@@ -93,7 +95,12 @@ def extend(run: Run, more: tuple[str, ...]) -> Run:
             valid = Run(tuple(schedule), tuple(states))
             raise ScheduleError(_why(state, tid, n, can), step=n, enabled=can,
                                 prefix=format_schedule(valid.schedule), valid=valid)
-        states.append(step(state, tid))
+        try:
+            states.append(step(state, tid))
+        except ScenarioError as e:     # a thread's arguments that do not fit its program: the run stops here
+            valid = Run(tuple(schedule), tuple(states))
+            raise ScheduleError(str(e), step=n, enabled=can, prefix=format_schedule(valid.schedule),
+                                valid=valid) from None
         schedule.append(tid)
     return Run(tuple(schedule), tuple(states))
 

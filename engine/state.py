@@ -17,7 +17,7 @@ from typing import Any
 
 from engine import fixes
 from engine.eras import has_mmap_lock, lock_name, rename
-from engine.errors import ModelError
+from engine.errors import MISFITS, ModelError, misfit
 from engine.fixes import Fix
 from engine.kernel.locks import LockId
 from engine.kernel.pgtable import HUGE, PRESENT, SWAP, TABLE, Page, Pmd, PmdTable, PteTable
@@ -196,10 +196,13 @@ def step(state: State, tid: str) -> State:
         raise ModelError(f"thread {tid} cannot run now (enabled: {', '.join(enabled(state)) or 'none'})")
     ctx = Ctx(state, tid)
     try:
-        ctx.run_line()
-    except Stop:
-        pass
-    return ctx.commit()
+        try:
+            ctx.run_line()
+        except Stop:
+            pass
+        return ctx.commit()
+    except MISFITS as e:            # a file's args the loader cannot check; a ScenarioError, not a crash
+        raise misfit(f"step {state.steps + 1}, thread {tid} in {ctx.program.function}()", e) from None
 
 
 class Stop(Exception):

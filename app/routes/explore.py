@@ -71,7 +71,7 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
         except (ValueError, GoalError) as e:
             raise Problem(400, "Bad goal", str(e), back) from None
         try:
-            bounds = parse_bounds(max_states, max_preemptions)
+            bounds = parse_bounds(max_states, max_preemptions, linked=bool(target.scenario.source))
         except ValueError as e:
             raise Problem(400, "Bad bounds", f"bad bounds: {e}", back) from None
         return Search(target.scenario, target.variant, parsed, bounds, prefix)
@@ -109,6 +109,16 @@ def no_check_sets(s: engine.Scenario) -> Problem:
     return Problem(404, "No check sets in this era", why_no_check_sets(s),
                    (("Open it in the player", links.player_href(s, s.era.default, ())),
                     ("Compare its variants", links.compare_href(s, s.era.default, s.era.baseline, ()))))
+
+
+def linked_check_sets(s: engine.Scenario) -> Problem:
+    """The answer where a scenario that came in a link asks for its 32 check sets."""
+    return Problem(400, "No check sets for a scenario from a link",
+                   f"the why-each-check table takes 32 complete searches, so the server builds it only for the "
+                   f"scenarios it serves, and {s.id} came in a link: ask the explorer about each variant instead, "
+                   f"or serve the file (mmlock serve --scenarios FOLDER)",
+                   (("Open it in the player", links.player_href(s, s.era.default, ())),
+                    ("Explore it", links.explore_page_href(s, s.era.baseline, "any", ()))))
 
 
 def _left_out(scenarios: dict[str, engine.Scenario]) -> list[dict[str, str]]:
@@ -150,6 +160,8 @@ def checks_api(request: Request) -> Response:
 @router.get("/api/scenarios/{scenario_id}/checks", tags=["api"], responses=COMPUTING,
             summary="Which of v4.8's five checks one scenario needs: all 32 sets")
 def scenario_checks_api(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    if s.source:
+        raise linked_check_sets(s)
     if not has_check_sets(s):
         raise no_check_sets(s)
     answer = _answers(request, {s.id: s})[s.id]
@@ -192,6 +204,8 @@ def checks_page(request: Request) -> Response:
 
 @router.get("/s/{scenario_id}/checks", include_in_schema=False)
 def scenario_checks_page(request: Request, s: engine.Scenario = Depends(known_scenario)) -> Response:
+    if s.source:
+        raise linked_check_sets(s)
     if not has_check_sets(s):
         return render(request, "checks_era.html", {"title": f"Why each check is needed: {s.spec.title}",
                                                    "left": views.left_out(s)})

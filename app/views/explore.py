@@ -89,6 +89,7 @@ class ExplorePage:
     variants: tuple[str, ...]
     player_href: str
     explore_href: str
+    carried: tuple[tuple[str, str], ...] = ()    # the search-again form's hidden fields (links.carried)
 
 
 def explore_page(search: Search, answer: dict[str, Any], cached: bool, ask: str) -> ExplorePage:
@@ -99,4 +100,5 @@ def explore_page(search: Search, answer: dict[str, Any], cached: bool, ask: str)
         segments=segments(scenario, variant, answer["schedule"]) if answer["schedule"] else [],
         scenario=scenario_card(scenario), search=search, cli=cli_line(search),
         checks_href=links.checks_href(scenario), variants=variant_ids(scenario, variant),
-        player_href=links.player_href(scenario, variant, ()), explore_href=links.explore_href(scenario))
+        player_href=links.player_href(scenario, variant, ()), explore_href=links.explore_href(scenario),
+        carried=links.carried(scenario))

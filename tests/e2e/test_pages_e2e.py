@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 import engine
+from app import links, sources
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 REALLOC = engine.catalog()["realloc-file"]
 V1 = REALLOC.link_digest("v1-pointer-check")
+CUSTOM = sources.from_text(REALLOC.path.read_text().replace('id = "realloc-file"', 'id = "my-realloc"'))
 PAGES = {
     "catalog": "/",
     "player": f"/s/realloc-file?v=v1-pointer-check&run=K16A10C2K9&h={V1}",
@@ -51,9 +53,14 @@ PAGES = {
     "exercise-sheet": "/x/sheet?set=x04,x06",
     "embed-stop": "/embed/w/w3/1.3?reveal=1",
     "embed-exercise": "/embed/x/x04",
+    "author": "/author",
+    "author-draft": "/author?src=" + sources.encode(REALLOC.path.read_text().replace("version = 1", "version = x")),
+    "custom-broken": "/s/my-realloc?src=" + sources.encode(REALLOC.path.read_text().replace("version = 1", "version = x")),
+    "player-custom": links.player_href(CUSTOM, "v1-pointer-check", engine.parse_schedule("K16A10C2K9")),
 }
 READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
-STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404, "walkthrough-unknown-stop": 404}   # every other page is a 200
+STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404, "walkthrough-unknown-stop": 404,
+          "custom-broken": 400}   # every other page is a 200
 
 
 @pytest.fixture(scope="module")
