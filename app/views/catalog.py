@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import engine
 from app import links
 from app.links import player_href
 from engine import Scenario
+from engine.walkthroughs import Walkthrough
 
 
 @dataclass
@@ -93,6 +95,7 @@ class ScenarioCard:
     checks_api_href: str
     explore_href: str
     explore_cancel_href: str
+    carried: tuple[tuple[str, str], ...] = ()     # what its GET forms send as hidden inputs (links.carried)
 
 
 def scenario_card(scenario: Scenario, *variant_ids: str) -> ScenarioCard:
@@ -106,4 +109,89 @@ def scenario_card(scenario: Scenario, *variant_ids: str) -> ScenarioCard:
          for t in sorted(spec.threads, key=lambda t: t.id)],
         player_href(scenario, scenario.era.default, ()), variant_choices(scenario, None, ()),
         links.checks_href(scenario), links.checks_api_href(scenario), links.explore_href(scenario),
-        links.explore_cancel_href(scenario))
+        links.explore_cancel_href(scenario), links.carried(scenario))
+
+
+# -- the "Start here" order ------------------------------------------------------------------------
+START = "realloc-file"
+"""The story the whole app tells, and walkthrough 1's first chapter: khugepaged drops mmap_sem,
+the process maps a file over the range, the freed vm_area_struct comes back at the same
+address, and v1's ``vma != vma_orig`` check passes on a VMA that is no longer the one it
+checked.  The catalog shows it first, then every other scenario grouped by case."""
+
+
+@dataclass
+class CaseGroup:
+    case: str           # "C2", "claim-10", "rwsem"; "" for the scenarios that name no case
+    title: str          # the model guide's heading for the case, or the case itself
+    href: str           # the case in the model guide, "" if the guide has no place for it
+    cards: list[ScenarioCard]
+
+    @property
+    def anchor(self) -> str:
+        """The group's id on the catalog page: ``case-c2``, ``case-other``."""
+        return "case-" + (re.sub(r"[^a-z0-9]+", "-", self.case.lower()).strip("-") or "other")
+
+
+@dataclass
+class Catalog:
+    start: ScenarioCard | None      # None when the catalog has no START (a folder of one's own)
+    start_href: str                 # the player on the variant the story is told with
+    walkthrough_title: str          # the walkthrough that tells the story, if one does
+    walkthrough_href: str
+    groups: list[CaseGroup]
+
+    @property
+    def cards(self) -> list[ScenarioCard]:
+        """Every card, in the catalog's order."""
+        return ([self.start] if self.start else []) + [c for g in self.groups for c in g.cards]
+
+
+def _kernel_key(kernel: str) -> tuple[int, ...]:
+    """v4.8 < v5.4 < v5.10, as numbers rather than as text."""
+    return tuple(int(n) for n in re.findall(r"\d+", kernel))
+
+
+def catalog_order(scenarios: Iterable[Scenario], sections: Sequence[tuple[str, str]],
+                  start: str = START) -> list[Scenario]:
+    """The catalog's order: ``start`` first; then the rest grouped by case, the cases in the
+    order the model guide (``sections``, its anchors in page order) describes them: the
+    rwsem rules, C0 to C12, then Andrea's claims.  A case the guide has no section for comes
+    after those (by name), scenarios with no case last; within a case, the older kernel
+    first, then by id."""
+    rank = {anchor: n for n, (anchor, _) in enumerate(sections)}
+
+    def key(s: Scenario) -> tuple:
+        case = s.spec.case
+        if s.id == start:
+            where: tuple = (0,)
+        elif links.case_href(case) and case.lower() in rank:
+            where = (1, rank[case.lower()])
+        elif case:
+            where = (2, case.lower())
+        else:
+            where = (3,)
+        return where, _kernel_key(s.spec.kernel), s.id
+    return sorted(scenarios, key=key)
+
+
+def catalog(scenarios: Iterable[Scenario], sections: Sequence[tuple[str, str]],
+            walkthroughs: Iterable[Walkthrough] = (), start: str = START) -> Catalog:
+    """The catalog page: the start card, then the case groups of :func:`catalog_order`."""
+    titles = dict(sections)
+    ordered = catalog_order(scenarios, sections, start)
+    first = ordered[0] if ordered and ordered[0].id == start else None
+    groups: list[CaseGroup] = []
+    for s in ordered[1:] if first else ordered:
+        case = s.spec.case
+        if not groups or groups[-1].case.lower() != case.lower():
+            known = bool(links.case_href(case)) and case.lower() in titles
+            groups.append(CaseGroup(case, titles[case.lower()] if known else case or "Other scenarios",
+                                    links.case_href(case) if known else "", []))
+        groups[-1].cards.append(scenario_card(s))
+    if first is None:
+        return Catalog(None, "", "", "", groups)
+    story = next((w for w in walkthroughs if w.chapters and w.chapters[0].spec.scenario == start), None)
+    variant_id = story.chapters[0].spec.variant if story else first.era.default
+    return Catalog(scenario_card(first), player_href(first, variant_id, ()),
+                   story.spec.title if story else "", links.walkthrough_href(story) if story else "", groups)

@@ -17,11 +17,14 @@ class SlabRow:
     colour: str
     state: str
     gen: int
-    contents: str
+    contents: str       # the range and the mapping as one line (the presenter's table)
     allocated: str
     freed: str
     freelist: str
     changed: bool
+    range: str = ""     # "[0x7f3a4a000000, 0x7f3a4a200000)", never wrapped; "" for an object never used
+    mapping: str = ""   # "anon", "file /home/user/data.bin"
+    stale: bool = False  # the contents are what a freed object still holds
 
 
 def slab_rows(state: State, prev: State | None) -> tuple[list[SlabRow], str]:
@@ -30,13 +33,17 @@ def slab_rows(state: State, prev: State | None) -> tuple[list[SlabRow], str]:
     for obj in state.slab.objects:
         before = prev.slab.get(obj.index) if prev is not None and obj.index < len(prev.slab.objects) else None
         pos = order.get(obj.index)
+        stale = obj.vma is not None and obj.state != ALLOCATED
+        text = vma_text(obj.vma) if obj.vma else ""
+        span, _, mapping = text.partition(") ")       # "[start, end)" and "anon" / "file /path"
         rows.append(SlabRow(
             hexaddr(obj.addr), chip_colour(obj.addr), obj.state, obj.gen,
-            (vma_text(obj.vma) + (" (stale contents)" if obj.state != ALLOCATED else "")) if obj.vma else "never used",
+            (text + (" (stale contents)" if stale else "")) if obj.vma else "never used",
             _site(obj.allocated),
             _site(obj.freed),
             ("next allocation" if pos == 0 else f"{_ordinal(pos + 1)} in line") if pos is not None else "",
-            prev is not None and before != obj))
+            prev is not None and before != obj,
+            span + ")" if obj.vma else "", mapping if obj.vma else "never used", stale))
     freelist = ", ".join(hexaddr(state.slab.get(i).addr) for i in state.slab.freelist) or "empty"
     return rows, freelist
 

@@ -10,6 +10,42 @@ from engine import Run, State
 from engine.kernel.slab import ALLOCATED
 from engine.kernel.vma import HPAGE_PMD_SIZE
 
+@dataclass(frozen=True)
+class Rows:
+    """The strip's rows, top to bottom, in viewBox units: each text row's baseline and font
+    size (the template sets them; app.css only picks the font).  A text's box runs from
+    ``ASCENT`` em above its baseline to ``DESCENT`` em below, so the rows never touch."""
+
+    marker_y: float = 24        # "K: collapse range", bold
+    marker_px: float = 24
+    bracket_top: float = 30     # the bracket under the marker label, down to the boxes
+    box_top: float = 40
+    box_height: float = 60
+    label_y: float = 66         # "anon", "file", "unmapped"
+    label_px: float = 24
+    sub_y: float = 92           # "gen 2", the size of a gap
+    sub_px: float = 20
+    tick_y: float = 122         # the addresses under the strip
+    tick_px: float = 17
+    height: float = 130
+
+
+ROWS = Rows()
+ADVANCE = 0.62          # a monospace glyph's advance in em (DejaVu Sans Mono: 0.602), with room to spare
+ASCENT, DESCENT = 0.93, 0.24
+PAD = 4                 # room left between a label and its box's edge
+
+
+def text_width(text: str, px: float) -> float:
+    return len(text) * ADVANCE * px
+
+
+def fit(width: float, px: float, *texts: str) -> str:
+    """The first of ``texts`` that fits in ``width`` with room at each side, else nothing
+    (the box's title still says it all)."""
+    return next((t for t in texts if text_width(t, px) + 2 * PAD <= width), "")
+
+
 @dataclass
 class VmaCard:
     range: str
@@ -40,6 +76,7 @@ class Marker:
     width: float
     label: str
     title: str
+    label_x: float = 0.0    # the label's centre: over the bracket, moved in where it would leave the strip
 
 
 @dataclass
@@ -58,6 +95,7 @@ class AddressSpace:
     width: int
     desc: str
     changed: bool
+    rows: Rows = ROWS
 
 
 def _previous_contents(run: Run, index: int, gen: int) -> str:
@@ -81,6 +119,7 @@ def collapse_targets(state: State) -> list[tuple[int, int, str]]:
 
 WIDTH, MARGIN = 1000, 10
 TICK_LABEL = 150        # the width of a tick's address label at the tick font size
+
 
 
 def _cards(run: Run, live: list) -> list[VmaCard]:
@@ -128,24 +167,30 @@ class _Strip:
         for a, b in self.segments:
             if self.covered(a, b) is not None:
                 continue
+            w = xs[b] - xs[a]
             if self.weight(a, b) > 1:
-                boxes.append(Box(xs[a], xs[b] - xs[a], "hole", "unmapped", "",
+                boxes.append(Box(xs[a], w, "hole", fit(w, ROWS.label_px, "unmapped", "none", "-"), "",
                                  f"[{hexaddr(a)}, {hexaddr(b)}) is not mapped"))
             else:
-                boxes.append(Box(xs[a], xs[b] - xs[a], "gap", "…", size_text(b - a),
+                boxes.append(Box(xs[a], w, "gap", fit(w, ROWS.label_px, "…"), fit(w, ROWS.sub_px, size_text(b - a)),
                                  f"{size_text(b - a)} not shown"))
         for obj in self.live:
             v = obj.vma
             x0, x1 = xs[v.start], xs[v.end]
             kind = "file" if v.file else "anon"
-            boxes.append(Box(x0, x1 - x0, kind, "file" if v.file else "anon", f"gen {obj.gen}",
+            boxes.append(Box(x0, x1 - x0, kind, fit(x1 - x0, ROWS.label_px, kind, kind[0]),
+                             fit(x1 - x0, ROWS.sub_px, f"gen {obj.gen}", f"g{obj.gen}"),
                              f"{vma_text(v)}, object {hexaddr(obj.addr)} gen {obj.gen}"))
         return boxes
 
     def markers(self) -> list[Marker]:
         xs = self.xs
-        return [Marker(xs[a], xs[b] - xs[a], label, f"{label}: [{hexaddr(a)}, {hexaddr(b)})")
-                for a, b, label in self.targets]
+        out = []
+        for a, b, label in self.targets:
+            half = text_width(label, ROWS.marker_px) / 2
+            centre = min(max((xs[a] + xs[b]) / 2, half), WIDTH - half)
+            out.append(Marker(xs[a], xs[b] - xs[a], label, f"{label}: [{hexaddr(a)}, {hexaddr(b)})", centre))
+        return out
 
     def ticks(self) -> list[Tick]:
         ticks = []

@@ -10,11 +10,14 @@ from app.links import player_href
 from engine import Run, Scenario
 from engine.eras import lock_name
 
+
 @dataclass
 class Lane:
     tid: str
-    name: str
-    y: float
+    name: str           # the thread's whole name: the label above its lane is never cut
+    y: float            # the top of the lane
+    label_y: float      # the label's baseline
+    line_y: float       # the lane's line, through the middle of its ticks
 
 
 @dataclass
@@ -39,6 +42,13 @@ class TimelineTick:
 
 
 @dataclass
+class AxisLabel:
+    x: float
+    step: int
+    current: bool
+
+
+@dataclass
 class Timeline:
     width: float
     height: float
@@ -47,18 +57,58 @@ class Timeline:
     ticks: list[TimelineTick]
     step_width: float
     left: float
+    axis: list[AxisLabel]   # step numbers over the ticks: each step if there is room, else every 5th, 10th ...
+    axis_y: float
+    tick_height: float
 
 
-LANE_HEIGHT = 44
-LEFT = 150
+# the geometry, in px; the fonts are app.css's (13 px labels, 11 px step numbers, monospace)
+LEFT = 8                # x of state 0; tick i is at LEFT + i * step width
+AXIS_HEIGHT = 24        # the row of step numbers
+LANE_HEIGHT = 60        # a lane: its label, its ticks, then up to four bars of held locks
+TICK_HEIGHT = 18
+LABEL_PX, AXIS_PX = 13, 11
+ADVANCE = 0.62          # a monospace glyph's advance in em (DejaVu Sans Mono: 0.602), with room to spare
+AXIS_GAP = 6            # at least this much between two step numbers
+STRIDES = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def label_width(lane: Lane) -> float:
+    """The width of the lane's label, ``K khugepaged``."""
+    return (len(lane.tid) + 1 + len(lane.name)) * ADVANCE * LABEL_PX
+
+
+def number_width(step: int) -> float:
+    return len(str(step)) * ADVANCE * AXIS_PX
+
+
+def axis_steps(n: int, step_w: float) -> list[int]:
+    """The steps the axis numbers: every step if its numbers fit side by side, else every
+    5th, 10th, 20th ...; always the first and the last (the current) one."""
+    if n == 0:
+        return []
+    need = number_width(n) + AXIS_GAP
+    stride = next((s for s in STRIDES if s * step_w >= need), STRIDES[-1])
+    shown = [1]
+    for k in range(stride, n, stride):
+        if (k - shown[-1]) * step_w >= need:
+            shown.append(k)
+    if n > 1:
+        if (n - shown[-1]) * step_w < need and len(shown) > 1:
+            shown.pop()         # the current step's number wins over its neighbour's
+        shown.append(n)
+    return shown
 
 
 def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
     n = len(run.schedule)
     step_w = max(8.0, min(28.0, 860 / max(n, 1)))
-    width = LEFT + step_w * (n + 1) + 20
     threads = run.states[0].threads
-    lanes = [Lane(t.tid, t.name, 10 + i * LANE_HEIGHT) for i, t in enumerate(threads)]
+    lanes = []
+    for i, t in enumerate(threads):
+        top = AXIS_HEIGHT + i * LANE_HEIGHT
+        lanes.append(Lane(t.tid, t.name, top, top + 13, top + 18 + TICK_HEIGHT / 2))
+    width = max(LEFT + step_w * (n + 1) + 12, max((label_width(lane) for lane in lanes), default=0) + 2 * LEFT)
     lane_y = {lane.tid: lane.y for lane in lanes}
     bars: list[Bar] = []
     lock_names: list[str] = []
@@ -81,15 +131,17 @@ def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
         for a, b in runs:
             b = min(b, n + 1)
             what = f"blocked waiting for {mode}" if kind == "blocked" else f"holds {name} ({mode})"
-            bars.append(Bar(LEFT + a * step_w, lane_y[tid] + 20 + slot * 5, (b - a) * step_w, 4,
+            bars.append(Bar(LEFT + a * step_w, lane_y[tid] + 19 + TICK_HEIGHT + slot * 5, (b - a) * step_w, 4,
                             "blocked" if kind == "blocked" else f"{kind} {mode}",
                             f"{tid} {what} after steps {a}–{b - 1}"))
     ticks = []
     for i, tid in enumerate(run.schedule, start=1):
-        ticks.append(TimelineTick(LEFT + i * step_w, lane_y[tid] + 2, i, tid,
+        ticks.append(TimelineTick(LEFT + i * step_w, lane_y[tid] + 18, i, tid,
                                   player_href(scenario, variant_id, run.schedule[:i]), i == n,
                                   f"step {i}: {engine.narrate(run.states[i])}"))
-    return Timeline(width, 10 + len(lanes) * LANE_HEIGHT, lanes, bars, ticks, step_w, LEFT)
+    axis = [AxisLabel(LEFT + k * step_w, k, k == n) for k in axis_steps(n, step_w)]
+    return Timeline(width, AXIS_HEIGHT + len(lanes) * LANE_HEIGHT, lanes, bars, ticks, step_w, LEFT,
+                    axis, AXIS_HEIGHT - 8, TICK_HEIGHT)
 
 
 # -- events and violation ------------------------------------------------------------------------

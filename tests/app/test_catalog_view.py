@@ -7,8 +7,10 @@ import pytest
 
 import engine
 from app import links
+from app.guide import sections
 from app.main import create_app
-from app.views.catalog import Assumption, assumption, scenario_card
+from app.views.catalog import START, Assumption, assumption, catalog, catalog_order, scenario_card
+from engine.walkthroughs import catalog as walkthrough_catalog
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -90,3 +92,61 @@ def test_a_card_lists_each_call_a_thread_makes(tmp_path):
     (tmp_path / "s.toml").write_text(source.replace(one, two))
     card = scenario_card(engine.load(tmp_path / "s.toml"))
     assert any("(vm_munmap, then mmap_region)" in t for t in card.threads)
+
+
+# -- the "Start here" order ------------------------------------------------------------------------
+def _variant_of(source: str, tmp_path, sid: str, case: str | None) -> engine.Scenario:
+    """realloc-file under another id and case (``None``: no case at all)."""
+    text = source.replace('id = "realloc-file"', f'id = "{sid}"', 1)
+    text = text.replace('case = "C2"\n', "" if case is None else f'case = "{case}"\n', 1)
+    (tmp_path / f"{sid}.toml").write_text(text)
+    return engine.load(tmp_path / f"{sid}.toml")
+
+
+def test_the_catalog_starts_with_the_story_then_takes_the_cases_in_the_guides_order():
+    order = catalog_order(engine.catalog().values(), sections("model"))
+    assert order[0].id == START == "realloc-file"
+    cases = [s.spec.case for s in order[1:]]
+    anchors = [a for a, _ in sections("model")]
+    assert cases == sorted(cases, key=lambda c: anchors.index(c.lower()))      # the guide's order
+    assert [c for i, c in enumerate(cases) if c not in cases[:i]] == [
+        "rwsem", "C1", "C2", "C4", "C5", "C6", "C7", "C8", "C9", "C12",
+        "claim-1", "claim-9", "claim-10", "claim-11"]
+    c2 = [s.id for s in order if s.spec.case == "C2"]
+    assert c2 == ["realloc-file", "realloc-file-faulted", "realloc-file-exec"]      # v4.8 before v5.4
+
+
+def test_a_scenario_added_later_finds_its_case_or_goes_after_the_known_ones(tmp_path):
+    source = engine.catalog()["realloc-file"].path.read_text()
+    added = [_variant_of(source, tmp_path, sid, case) for sid, case in
+             (("a-no-case", None), ("a-shmem", "C3"), ("a-own-topic", "topic-x"), ("a-claim", "claim-2"))]
+    order = [s.id for s in catalog_order(list(engine.catalog().values()) + added, sections("model"))]
+    assert order.index("realloc-file-exec") < order.index("a-shmem") < order.index("munmap-nothing-above")   # C2 < C3 < C4
+    assert order.index("scan-trylock") < order.index("a-claim") < order.index("fault-needs-write")    # claim 1 < 2 < 9
+    assert order[-2:] == ["a-own-topic", "a-no-case"]      # a case the guide lacks, then none at all
+
+
+def test_the_catalog_groups_the_rest_under_the_guides_headings():
+    c = catalog(engine.catalog().values(), sections("model"), walkthrough_catalog(engine.catalog()).values())
+    assert c.start.id == "realloc-file"
+    assert c.start_href.startswith("/s/realloc-file?v=v1-pointer-check")     # the variant walkthrough 1 tells it with
+    assert (c.walkthrough_title, c.walkthrough_href) == ("Same address, different VMA", "/w/w1")
+    c2 = next(g for g in c.groups if g.case == "C2")
+    assert (c2.title, c2.href, c2.anchor) == ("C2: same slot, now a file VMA", "/guide/model#c2", "case-c2")
+    assert [card.id for card in c2.cards] == ["realloc-file-faulted", "realloc-file-exec"]
+    assert sorted(card.id for card in c.cards) == sorted(engine.catalog())     # each scenario once
+
+
+def test_a_folder_without_the_story_has_no_start_card(tmp_path):
+    source = engine.catalog()["realloc-file"].path.read_text()
+    c = catalog([_variant_of(source, tmp_path, "mine", None)], sections("model"))
+    assert c.start is None and [(g.title, g.href, g.anchor) for g in c.groups] == [("Other scenarios", "", "case-other")]
+
+
+def test_the_catalog_page_shows_the_start_card_first(own_client):
+    r = own_client.get("/")
+    cards = r.context["cards"]
+    assert cards[0].id == "realloc-file" and r.context["c"].start is cards[0]
+    text = r.text
+    assert text.index('<h2 id="h-start">Start here</h2>') < text.index('id="scenario-realloc-file"') < text.index(
+        'id="case-rwsem"') < text.index('id="case-c1"')
