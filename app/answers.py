@@ -13,18 +13,21 @@ from app.links import run_href
 from engine import Scenario
 from engine.checks import CheckSets, Counterexample, SetResult, safe_everywhere
 from engine.programs.khugepaged import ALL_CHECKS, CHECKS, ids_of
-from engine.explore import Exploration
+from engine.explore import Exploration, preemptions_along
 
 
 def explore_json(exploration: Exploration, scenario: Scenario, variant_id: str, seconds: float,
                  prefix: tuple[str, ...] = ()) -> dict[str, Any]:
     """One search's answer.  ``seconds`` is measured by the caller (the engine has no clock).
     ``link`` opens the counterexample at its last step, where the report is; ``start_link``
-    opens the same scenario and variant at step 0, to step through ``schedule``.  A search
+    opens the same scenario and variant at step 0, to step through ``schedule``;
+    ``shortest_schedule`` (and its ``shortest_link``) is the shortest schedule to the goal,
+    which may take more preemptions than ``schedule``, the fewest-preemption one.  A search
     from a state (``prefix``) names it in ``from`` and links it as ``from_link``; its
     ``schedule`` still runs from step 0 and begins with the prefix."""
     found = exploration.violation if exploration.is_found else None
     schedule = engine.format_schedule(exploration.schedule) if exploration.is_found else None
+    shortest = exploration.shortest if exploration.is_found and exploration.shortest else None
     return {
         "scenario": scenario.id,
         "variant": variant_id,
@@ -38,6 +41,10 @@ def explore_json(exploration: Exploration, scenario: Scenario, variant_id: str, 
         "steps": len(exploration.schedule) if exploration.is_found else None,
         "preemptions": exploration.preemptions,
         "shortest_steps": exploration.shortest_steps,
+        "shortest_schedule": None if shortest is None else engine.format_schedule(shortest),
+        "shortest_preemptions": None if shortest is None else preemptions_along(
+            engine.replay(scenario.initial(variant_id), shortest)),
+        "shortest_link": None if shortest is None else run_href(scenario.ref(variant_id, shortest)),
         "violation": None if found is None else {
             "kind": found.kind, "object": found.object, "step": found.step,
             "thread": found.thread, "message": found.message},

@@ -8,9 +8,12 @@ LRU bounded by a number of states; states share structure, so each entry is smal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import engine
 from app.lru import Lru
 from engine import Run, Scenario, State
+from engine.align import Alignment, translate
 from engine.directives import compile_run, is_directives
 
 RUN_TO_LIMIT = 200
@@ -127,3 +130,45 @@ def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str)
         return cache.replay(scenario, variant_id, tids)
     except engine.ScheduleError as e:
         raise RunError(str(e), e.valid, e.step, e.enabled) from None
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """A schedule compared on two variants: which side it leads on (``a`` where it replays
+    there, else ``b``), the interleaving carried to the other side (engine.align), and, when
+    it replays on neither, why not on ``a`` (whose longest valid prefix then leads)."""
+
+    lead: str
+    alignment: Alignment
+    error: RunError | None = None
+
+    def run(self, side: str) -> Run:
+        return self.alignment.source if side == self.lead else self.alignment.target
+
+    @property
+    def problem(self) -> str:
+        e = self.error
+        if e is None:
+            return ""
+        where = f"at step {e.step}" if e.step else "from the start"
+        return f"The schedule replays on neither variant; on the left it stops being valid {where}: {e}."
+
+
+def aligned(cache: ReplayCache, scenario: Scenario, a: str, b: str, text: str) -> Aligned:
+    """Replay ``text`` on the first of ``a``, ``b`` where it replays, and carry its
+    interleaving to the other; on neither, ``a``'s longest valid prefix leads."""
+    errors: list[RunError] = []
+    for lead, vid, other in (("a", a, b), ("b", b, a)):
+        try:
+            source = load_run(cache, scenario, vid, text)
+        except RunError as e:
+            errors.append(e)
+            continue
+        return Aligned(lead, _carry(cache, scenario, source, other))
+    return Aligned("a", _carry(cache, scenario, errors[0].shown, b), errors[0])
+
+
+def _carry(cache: ReplayCache, scenario: Scenario, source: Run, other: str) -> Alignment:
+    alignment = translate(source, cache.replay(scenario, other, ()).final)
+    cache.keep(scenario, other, alignment.target)
+    return alignment

@@ -2,6 +2,6 @@
 
 import importlib
 
-for name in ("bench.engine", "bench.web", "bench.classroom", "bench.explore", "bench.exercises", "bench.walkthroughs"):
+for name in ("bench.engine", "bench.web", "bench.classroom", "bench.explore", "bench.exercises", "bench.walkthroughs", "bench.responses"):
     print()
     importlib.import_module(name).main()

@@ -84,8 +84,21 @@
     if (input && input.value.charAt(0) === "/") input.value = location.origin + input.value;
   }
 
+  // An explorer answer swapped in below the sticky control bar: bring it into view under
+  // the bar, not behind it, and move focus to it so a screen reader reads it next.
+  function reveal(el) {
+    var bar = document.querySelector("#stage .controls");
+    var covered = bar && getComputedStyle(bar).position === "sticky" ? bar.offsetHeight : 0;
+    el.style.scrollMarginTop = (covered + 8) + "px";
+    el.scrollIntoView({ block: "start" });
+    el.focus({ preventScroll: true });
+  }
+
   document.addEventListener("htmx:afterSettle", function (e) {
     if (!stage()) return;
+    var swapped = e.detail && e.detail.target;
+    var answer = document.getElementById("explore-result");
+    if (swapped && swapped.id === "explore-result" && answer && answer.firstElementChild) { reveal(answer); return; }
     var s = stage();
     announce();
     absoluteShareLink();

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 import engine
 from app import targets, views
 from app.problems import API_PROBLEMS, Problem
-from app.replays import MAX_RUN_CHARS, RunError, load_run
+from app.replays import MAX_RUN_CHARS, RunError, aligned, load_run
 from app.targets import Target, known_scenario
 from engine.errors import VariantError
 
@@ -66,3 +66,14 @@ def replay(request: Request,
     except RunError as e:
         raise bad_run(e) from None
     return views.replay_json(target.scenario, target.variant, result)
+
+
+@router.get("/scenarios/{scenario_id}/compare",
+            summary="One interleaving on two variants: both runs and how their segments line up")
+def compare(request: Request,
+            run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule or directives, on a (else on b)"),
+            pair: targets.Pair = Depends(targets.pair)) -> dict:
+    al = aligned(request.app.state.replays, pair.scenario, pair.a, pair.b, run)
+    if al.error is not None:
+        raise bad_run(al.error)
+    return views.compare_json(pair.scenario, pair.a, pair.b, al)

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import engine
-from app import links, targets, views
+from app import guide, links, targets, views
 from app.problems import Problem
 from app.rendering import is_fragment, render
-from app.replays import MODES, RunError, load_run, run_to
+from app.replays import MODES, RunError, aligned, load_run, run_to
 from app.targets import Pair, Target
-from engine import Run
+from app.views.catalog import catalog as catalog_page
 
 router = APIRouter(include_in_schema=False)
 EXAMPLE = ("realloc-file", "v1-pointer-check", "C2K3AK18A9K2")
@@ -31,8 +31,10 @@ def bad_run(target: Target, e: RunError, problem: str) -> Problem:
 
 @router.get("/")
 def catalog(request: Request) -> Response:
-    cards = [views.scenario_card(s) for _, s in sorted(request.app.state.scenarios.items())]
-    return render(request, "catalog.html", {"cards": cards, "title": "Scenarios"})
+    """The scenarios, starting somewhere: the story first, then by case (app.views.catalog)."""
+    c = catalog_page(request.app.state.scenarios.values(), guide.sections("model"),
+                     request.app.state.walkthroughs.values())
+    return render(request, "catalog.html", {"c": c, "cards": c.cards, "title": "Scenarios"})
 
 
 @router.get("/healthz")
@@ -57,13 +59,15 @@ def api_docs(request: Request) -> Response:
 
 
 @router.get("/s/{scenario_id}")
-def player(request: Request, run: str = "", target: Target = Depends(targets.PAGE)) -> Response:
+def player(request: Request, run: str = "", log: str = "", target: Target = Depends(targets.PAGE)) -> Response:
+    """The player at the state ``run`` reaches; ``log=all`` shows the whole kernel log."""
     try:
         result = load_run(request.app.state.replays, target.scenario, target.variant, run)
     except RunError as e:
         shown = engine.format_schedule(e.shown.schedule)
         raise bad_run(target, e, f"{e}. Showing the longest valid prefix ({shown or 'no steps'}).") from None
-    return render(request, "player.html", {"p": views.player(target.scenario, target.variant, result)})
+    return render(request, "player.html", {"p": views.player(target.scenario, target.variant, result,
+                                                            whole_log=log == "all")})
 
 
 @router.get("/s/{scenario_id}/run")
@@ -90,19 +94,8 @@ def run_until(request: Request, run: str = "", to: str = "lock", t: str = "",
 
 @router.get("/s/{scenario_id}/compare")
 def compare(request: Request, run: str = "", pair: Pair = Depends(targets.pair)) -> Response:
-    s, cache = pair.scenario, request.app.state.replays
-    sides: list[tuple[str, Run, str]] = []
-    tids: tuple[str, ...] | None = None
-    for vid in (pair.a, pair.b):
-        try:
-            r = load_run(cache, s, vid, run)
-            sides.append((vid, r, ""))
-            tids = r.schedule
-        except RunError as e:
-            where = f"at step {e.step}" if e.step else "from the start"
-            sides.append((vid, e.shown, f"On {vid} the schedule stops being valid {where}: {e}."))
-    status = 200
-    if tids is None:
-        tids = max((r for _, r, _ in sides), key=lambda r: len(r.schedule)).schedule
-        status = 400
-    return render(request, "compare.html", {"c": views.compare(s, sides[0], sides[1], tids)}, status)
+    """One interleaving on two variants: the schedule leads where it replays (a, else b)
+    and the other side runs the same switch points (engine.align)."""
+    al = aligned(request.app.state.replays, pair.scenario, pair.a, pair.b, run)
+    return render(request, "compare.html", {"c": views.compare(pair.scenario, pair.a, pair.b, al)},
+                  400 if al.problem else 200)

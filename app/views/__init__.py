@@ -8,8 +8,8 @@ re-exports what the routes and the CLI call.
 
 from app.views.catalog import scenario_card
 from app.views.checks import checks_page, left_out
-from app.views.compare import compare
+from app.views.compare import compare, compare_json
 from app.views.player import player
 from app.views.replay_json import replay_json
 
-__all__ = ["checks_page", "compare", "left_out", "player", "replay_json", "scenario_card"]
+__all__ = ["checks_page", "compare", "compare_json", "left_out", "player", "replay_json", "scenario_card"]

@@ -1,35 +1,59 @@
-"""The compare page: one schedule on two variants, step by step.
+"""The compare page: one interleaving on two variants, switch point by switch point.
+
+The schedule leads on one side (app.replays.aligned); the other side runs the same
+interleaving carried across by engine.align, so each segment (a run of one thread) is a
+row group: what each side's steps said, and where the thread ended up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import zip_longest
 
 import engine
 from app.links import compare_href, player_href
+from app.replays import Aligned
+from app.views.replay_json import replay_json
 from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices, variant_ids
 from app.views.threads import Control, ThreadView, thread_views
 from app.views.timeline import ViolationView, violation_view
 from engine import Run, Scenario
+from engine.align import Segment
+
 
 @dataclass
 class Side:
     variant: VariantChoice
     steps: int
-    problem: str
+    schedule: str
+    leads: bool
+    outcome: str
     threads: list[ThreadView]
     violation: ViolationView | None
     href: str
 
 
 @dataclass
-class CompareRow:
-    step: int
-    tid: str
-    a: str
-    b: str
+class StepPair:
+    a: int | None
+    a_text: str
+    b: int | None
+    b_text: str
     differs: bool
-    first: bool
+
+
+@dataclass
+class SegmentView:
+    number: int
+    tid: str
+    rule: str
+    a_steps: str
+    b_steps: str
+    note: str
+    ended: tuple[str, str]
+    same: bool
+    parted: bool
+    pairs: list[StepPair]
 
 
 @dataclass
@@ -37,40 +61,105 @@ class Compare:
     scenario: ScenarioCard
     a: Side
     b: Side
-    schedule: str
-    rows: list[CompareRow]
-    first_difference: int | None
+    lead: Side
+    other: Side
+    problem: str
+    segments: list[SegmentView]
+    parted: int | None
     controls: list[Control]
     back_href: str
     variants: list[str]
     code_changes: tuple[engine.variants.Change, ...]
 
 
-def side(scenario: Scenario, variant_id: str, run: Run, problem: str) -> Side:
+def outcome(run: Run) -> str:
+    """How the run ends, with the scan codes khugepaged's checks returned on the way."""
+    state = run.final
+    gave_up = [e.text for s in run.states for e in s.last if e.kind == "scan-result" and e.code]
+    v = state.violation
+    if v is not None:
+        end = f"{v.kind} in {state.thread(v.thread).name} at step {v.step}"
+    elif engine.enabled(state):
+        end = f"still running after step {len(run.schedule)}"
+    else:
+        end = "every thread finished, no violation: " + ", ".join(
+            f"{t.tid} returned {t.result}" for t in state.threads)
+    return "; ".join(gave_up + [end])
+
+
+def side(scenario: Scenario, variant_id: str, run: Run, leads: bool) -> Side:
     choice = next(c for c in variant_choices(scenario, variant_id, run.schedule) if c.current)
-    return Side(choice, len(run.schedule), problem, thread_views(run.final, None, None),
-                violation_view(scenario, variant_id, run), player_href(scenario, variant_id, run.schedule))
+    return Side(choice, len(run.schedule), engine.format_schedule(run.schedule), leads, outcome(run),
+                thread_views(run.final, None, None), violation_view(scenario, variant_id, run),
+                player_href(scenario, variant_id, run.schedule))
 
 
-def compare(scenario: Scenario, a: tuple[str, Run, str], b: tuple[str, Run, str], tids: tuple[str, ...]) -> Compare:
-    (va, ra, pa), (vb, rb, pb) = a, b
-    rows = []
-    first = None
-    for i, tid in enumerate(tids, start=1):
-        ta = engine.narrate(ra.states[i]) if i < len(ra.states) else "(the schedule is not valid here)"
-        tb = engine.narrate(rb.states[i]) if i < len(rb.states) else "(the schedule is not valid here)"
-        differs = ta != tb
-        if differs and first is None:
-            first = i
-        rows.append(CompareRow(i, tid, ta, tb, differs, first == i))
-    common = ra.final if len(ra.states) <= len(rb.states) else rb.final
-    both_valid = len(ra.states) == len(rb.states) == len(tids) + 1
-    can = set(engine.enabled(ra.final)) & set(engine.enabled(rb.final)) if both_valid else set()
+def _steps(span: tuple[int, int] | None) -> str:
+    if span is None:
+        return "no step"
+    first, last = span
+    return f"step {first}" if first == last else f"steps {first}–{last}"
+
+
+def _pairs(a: Run, b: Run, sa: tuple[int, int] | None, sb: tuple[int, int] | None) -> list[StepPair]:
+    left = [(i, engine.narrate(a.states[i])) for i in range(sa[0], sa[1] + 1)] if sa else []
+    right = [(i, engine.narrate(b.states[i])) for i in range(sb[0], sb[1] + 1)] if sb else []
+    return [StepPair(x[0] if x else None, x[1] if x else "", y[0] if y else None, y[1] if y else "",
+                     (x[1] if x else None) != (y[1] if y else None))
+            for x, y in zip_longest(left, right)]
+
+
+def segment_view(n: int, seg: Segment, lead: str, a: Run, b: Run, parted: bool) -> SegmentView:
+    sa, sb = (seg.a, seg.b) if lead == "a" else (seg.b, seg.a)
+    return SegmentView(n, seg.tid, seg.mark.text(seg.tid), _steps(sa), _steps(sb), seg.note, _ended(seg, lead), seg.same,
+                       parted, _pairs(a, b, sa, sb))
+
+
+def compare(scenario: Scenario, va: str, vb: str, al: Aligned) -> Compare:
+    ra, rb = al.run("a"), al.run("b")
+    a, b = side(scenario, va, ra, al.lead == "a"), side(scenario, vb, rb, al.lead == "b")
+    lead_run = al.alignment.source
+    tids = lead_run.schedule
+    parted = al.alignment.parted
+    segments = [segment_view(i + 1, seg, al.lead, ra, rb, i == parted)
+                for i, seg in enumerate(al.alignment.segments)]
+    can = engine.enabled(lead_run.final)
+    lead = a if al.lead == "a" else b
     ctrls = [Control(t.tid, t.name, t.tid.lower(), t.tid in can,
                      compare_href(scenario, va, vb, tids + (t.tid,)) if t.tid in can else "", "", "",
-                     "enabled in both" if t.tid in can else "not enabled in both variants")
-             for t in common.threads]
-    return Compare(scenario_card(scenario), side(scenario, va, ra, pa), side(scenario, vb, rb, pb),
-                   engine.format_schedule(tids), rows, first, ctrls,
+                     f"run one line of {t.name} on {lead.variant.id}, and the same interleaving on the other"
+                     if t.tid in can else _why_not(lead_run, t.tid))
+             for t in lead_run.final.threads]
+    return Compare(scenario_card(scenario), a, b, lead, b if lead is a else a, al.problem, segments,
+                   None if parted is None else parted + 1, ctrls,
                    compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(variant_ids(scenario, va, vb)),
                    engine.variants.diff(va, vb))
+
+
+def _why_not(run: Run, tid: str) -> str:
+    state = run.final
+    if state.violation is not None:
+        return "the run has ended"
+    if state.thread(tid).status == "done":
+        return "finished"
+    return f"waiting for {engine.waiting_for(state, tid)}"
+
+
+def compare_json(scenario: Scenario, va: str, vb: str, al: Aligned) -> dict:
+    """Both runs as the replay JSON, which side's schedule leads, and the segments: each
+    with its rule and the steps it took on each side (first and last, or null)."""
+    segments = []
+    for seg in al.alignment.segments:
+        sa, sb = (seg.a, seg.b) if al.lead == "a" else (seg.b, seg.a)
+        ea, eb = _ended(seg, al.lead)
+        segments.append({"thread": seg.tid, "rule": seg.mark.text(seg.tid), "a": list(sa) if sa else None,
+                         "b": list(sb) if sb else None, "kept": seg.kept, "note": seg.note,
+                         "ended": {"a": ea, "b": eb}, "same": seg.same})
+    ra, rb = al.run("a"), al.run("b")
+    return {"a": {**replay_json(scenario, va, ra), "outcome": outcome(ra)},
+            "b": {**replay_json(scenario, vb, rb), "outcome": outcome(rb)},
+            "lead": al.lead, "parted": al.alignment.parted, "segments": segments}
+
+
+def _ended(seg: Segment, lead: str) -> tuple[str, str]:
+    return seg.ended if lead == "a" else (seg.ended[1], seg.ended[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import engine
-from app.links import compare_href, player_href, run_to_href
+from app.links import compare_href, player_href, run_to_href, whole_log_href
 from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices
 from app.views.memory import MemoryRow, PmdTableView, SlabRow, page_tables, slab_rows, user_memory
 from app.views.space import AddressSpace, address_space
@@ -14,6 +14,19 @@ from app.views.threads import (Control, LockView, ThreadView, controls, ended_te
                                thread_views)
 from app.views.timeline import StepEvents, Timeline, ViolationView, event_log, timeline, violation_view
 from engine import Run, Scenario
+from engine.goal import produced_codes, programs_of
+
+@dataclass
+class GoalChoice:
+    value: str
+    label: str
+
+
+@dataclass
+class GoalGroup:
+    label: str
+    choices: list[GoalChoice]
+
 
 @dataclass
 class Player:
@@ -45,18 +58,25 @@ class Player:
     memory: list[MemoryRow]
     timeline: Timeline
     events: list[StepEvents]
+    log_hidden: int                     # the older steps the log leaves out (whole_log shows them)
+    log_href: str
     violation: ViolationView | None
     problem: str
     glossary: dict[str, str]
+    goals: list[GoalGroup]
 
 
-def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> Player:
+LOG_STEPS = 12          # the kernel log shows the newest steps; the timeline and the whole log have the rest
+
+
+def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "", whole_log: bool = False) -> Player:
     state = run.final
     prev = run.states[-2] if len(run.states) > 1 else None
     tids = run.schedule
     variants = variant_choices(scenario, variant_id, tids)
     current = next(c for c in variants if c.current)
     slab, freelist = slab_rows(state, prev)
+    log = event_log(scenario, variant_id, run)
     tables, orphans = page_tables(state)
     return Player(
         scenario=scenario_card(scenario, variant_id), variant=current, variants=variants,
@@ -75,11 +95,34 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "") -> 
         tables_changed=prev is not None and (prev.pmd_tables != state.pmd_tables or prev.pte_tables != state.pte_tables
                                              or prev.pages != state.pages),
         memory=user_memory(run), timeline=timeline(scenario, variant_id, run),
-        events=event_log(scenario, variant_id, run), violation=violation_view(scenario, variant_id, run),
-        problem=problem, glossary=glossary(state.config.kernel))
+        events=log[:None if whole_log else LOG_STEPS], log_hidden=0 if whole_log else max(0, len(log) - LOG_STEPS),
+        log_href=whole_log_href(scenario, variant_id, tids),
+        violation=violation_view(scenario, variant_id, run),
+        problem=problem, glossary=glossary(state.config.kernel), goals=goal_groups(scenario, variant_id))
 
 
 def _other_variant(scenario: Scenario, variant_id: str) -> str:
     """What compare sets beside ``variant_id``: the era's fixed kernel, or its first variant."""
     era = scenario.era
     return era.baseline if variant_id != era.baseline else era.default
+
+
+def goal_groups(scenario: Scenario, variant_id: str) -> list[GoalGroup]:
+    """What "Find a bad schedule" can look for, the first choice first: the violations the
+    scenario declares for this variant (the story's own, in the order written), those it
+    declares for its other variants, any violation, then each SCAN_* code its programs give."""
+    expect = scenario.spec.expect
+    story = [GoalChoice(kind, f"{kind}, as this scenario declares for {variant_id}")
+             for kind in expect.get(variant_id, {})]
+    seen = {c.value for c in story}
+    for vid, kinds in expect.items():
+        for kind in kinds:
+            if kind not in seen:
+                seen.add(kind)
+                story.append(GoalChoice(kind, f"{kind}, as this scenario declares for {vid}"))
+    codes = produced_codes(programs_of(scenario.initial(variant_id)))
+    groups = [GoalGroup("The scenario's story", story)] if story else []
+    groups.append(GoalGroup("Any bug", [GoalChoice("any", "any violation the oracles know")]))
+    if codes:
+        groups.append(GoalGroup("A SCAN code from khugepaged", [GoalChoice(c, f"a step gives {c}") for c in codes]))
+    return groups

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import engine
 from app.links import player_href, run_to_href
 from app.views.format import chip_colour, hexaddr, value_text, vma_text
-from engine import Run, Scenario, State
+from engine import Run, Scenario, State, Thread
 from engine.eras import has_mmap_lock, lock_name
 from engine.kernel.locks import IRQ, MMAP_SEM, LockId
 from engine.kernel.ptr import Ptr
 from engine.kernel.slab import ALLOCATED
+from engine.state import Frame
 
 GLOSSARY = {
     "mmap_sem": "mm->mmap_sem: the read/write semaphore that protects the VMA list of a process. "
@@ -83,6 +84,8 @@ class CodeLine:
     current: bool
     lock_op: bool
     label: str | None
+    ran: bool = False                   # the line the thread's last step ran
+    shows: list[Local] = field(default_factory=list)   # what that line decided on, drawn beside it
 
 
 @dataclass
@@ -115,6 +118,7 @@ class ThreadView:
     frames: list[FrameView]
     changed: bool
     ran_last: bool
+    result: str = ""                    # a finished thread's return value
 
 
 @dataclass
@@ -158,14 +162,34 @@ def waiting_text(state: State, tid: str) -> str:
     return f"waiting for {engine.waiting_for(state, tid)}"
 
 
+def ran_line(thread: Thread, before: Thread | None) -> tuple[int, int] | None:
+    """Which line the step from ``before`` to ``thread`` ran, as (frame depth, pc): the line
+    of the innermost frame both have (a call leaves the caller's line; a return ran the
+    callee's return and the caller's line that called it, which is the one still shown)."""
+    if before is None or before == thread:
+        return None
+    depth = min(len(before.frames), len(thread.frames)) - 1
+    if depth < 0 or before.frames[depth].program != thread.frames[depth].program:
+        return None
+    return depth, before.frames[depth].pc
+
+
+def code_lines(state: State, frame: Frame, ran: int | None) -> list[CodeLine]:
+    lines, names = [], dict(frame.locals)
+    for n, s in enumerate(frame.program.steps):
+        shows = [local_view(state, k, names[k]) for k in s.shows if k in names] if n == ran else []
+        lines.append(CodeLine(n + 1, s.line, n == frame.pc, s.lock_op, s.label, n == ran, shows))
+    return lines
+
+
 def thread_views(state: State, prev: State | None, last_tid: str | None) -> list[ThreadView]:
     out = []
     for t in state.threads:
+        ran = ran_line(t, prev.thread(t.tid)) if prev is not None and t.tid == last_tid else None
         frames = []
         for depth, f in enumerate(t.frames):
             top = depth == len(t.frames) - 1
-            code = [CodeLine(n + 1, s.line, n == f.pc, s.lock_op, s.label)
-                    for n, s in enumerate(f.program.steps)] if top else []
+            code = code_lines(state, f, ran[1] if ran and ran[0] == depth else None) if top else []
             frames.append(FrameView(f.program.function, f.line,
                                     [local_view(state, k, v) for k, v in f.locals], code, f.program.doc))
         if t.status == "done":
@@ -178,7 +202,7 @@ def thread_views(state: State, prev: State | None, last_tid: str | None) -> list
             status_text = f"runnable: next runs line {t.top.pc + 1} of {t.top.program.function}"
         changed = prev is not None and prev.thread(t.tid) != t
         out.append(ThreadView(t.tid, t.name, t.status, status_text, list(reversed(frames)), changed,
-                              t.tid == last_tid))
+                              t.tid == last_tid, value_text(t.result) if t.status == "done" else ""))
     return out
 
 

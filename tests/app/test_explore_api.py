@@ -19,7 +19,7 @@ EXPLORE = f"/api/scenarios/{SCENARIO}/explore"
 HX = {"HX-Request": "true"}
 KEYS = {"scenario", "variant", "goal", "verdict", "bound", "states", "transitions", "seconds", "schedule",
         "steps", "preemptions", "shortest_steps", "violation", "link", "start_link", "from", "from_steps",
-        "from_link"}
+        "from_link", "shortest_schedule", "shortest_preemptions", "shortest_link"}
 
 
 @contextmanager
@@ -53,6 +53,9 @@ def test_explore_returns_the_fewest_preemption_counterexample_with_links(client,
     assert data["steps"] == len(engine.parse_schedule(data["schedule"]))
     assert set(data["violation"]) == {"kind", "object", "step", "thread", "message"}
     assert data["violation"]["step"] == data["steps"]
+    assert len(engine.parse_schedule(data["shortest_schedule"])) == data["shortest_steps"] <= data["steps"]
+    assert data["shortest_preemptions"] >= data["preemptions"]
+    assert data["shortest_link"].startswith(f"/s/{SCENARIO}?v={V1}&run={data['shortest_schedule']}")
     assert data["link"] == f"/s/{SCENARIO}?v={V1}&run={data['schedule']}&h={digest}"
     assert data["start_link"] == f"/s/{SCENARIO}?v={V1}&h={digest}"
     final = engine.replay(engine.catalog()[SCENARIO].initial(V1), engine.parse_schedule(data["schedule"])).final

@@ -122,14 +122,44 @@ def test_run_to_for_htmx_returns_the_fragment_and_pushes_the_canonical_url(clien
     assert r.headers["HX-Push-Url"].startswith(f"/s/{SCENARIO}?v={V1}&run=C2K")
 
 
-def test_compare_marks_the_first_step_where_the_variants_differ(client):
-    r = client.get(f"/s/{SCENARIO}/compare?a={V1}&b=v4.8&run={NULL_DEREF_RUN}")
-    assert r.template.name == "compare.html"
+def test_compare_carries_the_interleaving_and_marks_where_the_runs_part_ways(client):
+    r = client.get(f"/s/{SCENARIO}/compare?a={V1}&b=v4.8&run=K16A10C2K9")
+    assert r.status_code == 200 and r.template.name == "compare.html"
     c = r.context["c"]
-    assert c.first_difference is not None
-    assert [row.step for row in c.rows if row.first] == [c.first_difference]
+    assert c.a.leads and c.a.schedule == "K16A10C2K9" and c.b.schedule == "K18A10C2K9"
     assert c.a.violation is not None and c.a.violation.kind == "null-deref"
-    assert c.b.problem and "stops being valid" in c.b.problem
+    assert c.b.violation is None and "hugepage_vma_revalidate returns SCAN_VMA_CHECK" in c.b.outcome
+    assert [g.parted for g in c.segments] == [False, False, False, True] and c.parted == 4
+    assert 'id="segment-4"' in r.text and "the runs part ways here" in r.text
+
+
+def test_compare_leads_on_the_right_when_the_schedule_only_replays_there(client):
+    c = client.get(f"/s/{SCENARIO}/compare?a=v4.8&b={V1}&run=K16A10C2K9").context["c"]
+    assert c.b.leads and not c.a.leads and c.lead is c.b
+    assert c.a.schedule == "K18A10C2K9"
+
+
+def test_compare_steps_every_thread_the_leading_side_can_run(client):
+    c = client.get(f"/s/{SCENARIO}/compare?a={V1}&b=v4.8&run=K16").context["c"]
+    enabled = {k.tid for k in c.controls if k.enabled}
+    assert enabled == {"A", "C"}
+    assert all("run=K16" in k.href for k in c.controls if k.enabled)
+
+
+def test_compare_of_a_schedule_valid_on_neither_side_is_a_400_with_both_prefixes(client):
+    r = client.get(f"/s/{SCENARIO}/compare?a={V1}&b=v4.8&run=K99")
+    assert r.status_code == 400 and "replays on neither variant" in r.text
+    assert r.context["c"].a.steps == 16
+
+
+def test_compare_api_returns_both_runs_and_the_segments(client):
+    body = client.get(f"/api/scenarios/{SCENARIO}/compare", params={"a": V1, "b": "v4.8", "run": "K16A10C2K9"}).json()
+    assert body["lead"] == "a" and body["a"]["schedule"] == "K16A10C2K9" and body["b"]["schedule"] == "K18A10C2K9"
+    assert body["b"]["violations"] == [] and body["a"]["violations"][0]["kind"] == "null-deref"
+    assert [s["b"] for s in body["segments"]] == [[1, 18], [19, 28], [29, 30], [31, 39]]
+    assert body["parted"] == 3 and "SCAN_VMA_CHECK" in body["b"]["outcome"]
+    bad = client.get(f"/api/scenarios/{SCENARIO}/compare", params={"a": V1, "b": "v4.8", "run": "K99"})
+    assert bad.status_code == 422 and bad.json()["step"] == 17
 
 
 def test_security_headers_are_on_every_response(client):

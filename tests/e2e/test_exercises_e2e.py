@@ -9,13 +9,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.e2e.steps import wait_step
+
 # x06's reference answer, C$ K>down_write A$ K$, is C2 K21 A10 K2: the null-deref at step 35
 X06_KEYS = "cc" + "k" * 21
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _wait_step(page, n):
-    page.wait_for_selector(f'#stage[data-step="{n}"]:not(.htmx-settling)', timeout=10_000)
 
 
 def test_x04_and_x06_solved_by_keyboard_and_progress_survives_a_reload(browser, base_url, artifacts):
@@ -38,14 +36,14 @@ def test_x04_and_x06_solved_by_keyboard_and_progress_survives_a_reload(browser, 
     page.goto(f"{base_url}/x/x06")
     for n, key in enumerate(X06_KEYS, start=1):
         page.keyboard.press(key)
-        _wait_step(page, n)
+        wait_step(page, n, settled=True)
     expect(page).to_have_url(re.compile(r"/x/x06\?run=C2K21&h="))     # stepping keeps the exercise's URL
     page.focus("#block-A")                      # A: until it blocks or ends
     page.keyboard.press("Enter")
-    _wait_step(page, 33)
+    wait_step(page, 33, settled=True)
     for n in (34, 35):
         page.keyboard.press("k")
-        _wait_step(page, n)
+        wait_step(page, n, settled=True)
     expect(page).to_have_url(re.compile(r"/x/x06\?run=C2K21A10K2&h="))
     expect(page.locator("#check-run-text")).to_have_text("C2K21A10K2")
     page.keyboard.press("x")
@@ -53,7 +51,7 @@ def test_x04_and_x06_solved_by_keyboard_and_progress_survives_a_reload(browser, 
     page.screenshot(path=str(artifacts / "exercise-x06-solved-1280x720.png"), caret="initial")
 
     page.reload()
-    _wait_step(page, 35)                        # the exercise URL is the whole state
+    wait_step(page, 35, settled=True)                        # the exercise URL is the whole state
     expect(page.locator(".exercise-facts .progress")).to_have_text("✓ solved")
     page.goto(f"{base_url}/x")
     expect(page.locator('[data-progress="x04"]')).to_have_text("✓ solved")

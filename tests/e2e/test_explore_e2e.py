@@ -2,13 +2,10 @@
 counterexample to its report, and screenshot the result and the why-checks table."""
 
 import engine
+from tests.e2e.steps import wait_step
 
 SCENARIO = "realloc-file"
 V1 = "v1-pointer-check"
-
-
-def _wait_step(page, n):
-    page.wait_for_selector(f'#stage[data-step="{n}"]', timeout=10_000)
 
 
 def test_find_a_bad_schedule_then_step_through_it_to_the_report(browser, base_url, artifacts):
@@ -22,17 +19,17 @@ def test_find_a_bad_schedule_then_step_through_it_to_the_report(browser, base_ur
     assert headline.startswith("Found a bad schedule:")
     kind = headline.removeprefix("Found a bad schedule: ").split(" after")[0]
     assert f"/s/{SCENARIO}?v={V1}" in page.url and "explore" not in page.url
-    schedule = page.locator("#explore-result code.schedule").inner_text()
+    schedule = page.locator("#explore-fewest code.schedule").inner_text()
     assert "violation" in page.locator("#explore-result").get_attribute("class")
     page.locator("#explore-result").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "explore-in-player-1280x720.png"), caret="initial")
 
     page.click("#explore-start")
-    _wait_step(page, 0)
+    wait_step(page, 0)
     tids = engine.parse_schedule(schedule)
     for n, tid in enumerate(tids, start=1):
         page.click(f"#step-{tid}")
-        _wait_step(page, n)
+        wait_step(page, n)
     report = page.locator(".violation-report h2").inner_text()
     assert report.startswith(f"⚠ {kind} at step {len(tids)}")
     assert f"run={schedule}&" in page.url
@@ -100,7 +97,7 @@ def test_search_from_the_players_state_keeps_its_steps(browser, base_url, artifa
     assert "Searched from step 26" in page.locator("#explore-from").inner_text()
     schedule = page.locator("#explore-result code.schedule").first.inner_text()
     assert schedule == "K16A10"
-    counterexample = page.locator("#explore-result dd code.schedule").inner_text()
+    counterexample = page.locator("#explore-fewest code.schedule").inner_text()
     assert counterexample.startswith("K16A10")
     page.locator("#explore-result").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "explore-from-here-1280x720.png"), caret="initial")

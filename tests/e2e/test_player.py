@@ -1,6 +1,7 @@
 from playwright.sync_api import expect
 
 import engine
+from tests.e2e.steps import wait_step
 
 SCENARIO = "realloc-file"
 V1 = "v1-pointer-check"
@@ -10,15 +11,11 @@ V1 = "v1-pointer-check"
 THROUGH_POINTER_CHECK = "K16A10C2K9"
 
 
-def _wait_step(page, n):
-    page.wait_for_selector(f'#stage[data-step="{n}"]', timeout=10_000)
-
-
 def test_live_region_reads_the_step_after_a_keyboard_step(browser, base_url):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run=K16A10C2K8")
     page.keyboard.press("k")
-    _wait_step(page, 37)
+    wait_step(page, 37)
     expect(page.locator("#narration")).to_contain_text("Step 37")
     expect(page.locator("#narration")).to_contain_text("dereferences NULL vma->anon_vma")
 
@@ -31,7 +28,7 @@ def test_keyboard_play_reaches_the_null_deref_through_the_pointer_check(browser,
     tids = engine.parse_schedule(THROUGH_POINTER_CHECK)
     for n, tid in enumerate(tids, start=1):
         page.keyboard.press(tid.lower())
-        _wait_step(page, n)
+        wait_step(page, n)
         if n == 31:
             assert "compares the pointer with vma_orig" in page.locator(".narration").inner_text()
     assert page.locator(".violation-report h2").inner_text().startswith("⚠ null-deref at step 37")
@@ -41,12 +38,12 @@ def test_keyboard_play_reaches_the_null_deref_through_the_pointer_check(browser,
     page.screenshot(path=str(artifacts / "player-1280-full.png"), full_page=True, caret="initial")
 
     page.go_back()
-    _wait_step(page, 36)
+    wait_step(page, 36)
     assert "run=K16A10C2K8&" in page.url
     page.keyboard.press("ArrowLeft")
-    _wait_step(page, 35)
+    wait_step(page, 35)
     page.keyboard.press("r")
-    _wait_step(page, 0)
+    wait_step(page, 0)
     assert errors == []
 
 
@@ -54,14 +51,14 @@ def test_copied_link_opens_the_same_state_in_a_fresh_context(browser, base_url):
     page = browser.new_page()
     page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run=K16A3")
     page.keyboard.press("a")
-    _wait_step(page, 20)
+    wait_step(page, 20)
     link = page.locator("#share-link").input_value()
     narration = page.locator(".narration").inner_text()
     assert link.endswith("run=K16A4&h=" + engine.catalog()[SCENARIO].link_digest(V1))
     fresh = browser.new_context()
     other = fresh.new_page()
     other.goto(link)
-    _wait_step(other, 20)
+    wait_step(other, 20)
     assert other.locator(".narration").inner_text() == narration
     assert other.locator("#h-threads").is_visible()
     fresh.close()
@@ -72,12 +69,12 @@ def test_player_works_without_javascript(browser, base_url, artifacts):
     page = ctx.new_page()
     page.goto(f"{base_url}/s/{SCENARIO}?v={V1}")
     page.click("#step-C")
-    _wait_step(page, 1)
+    wait_step(page, 1)
     page.click("#step-K")
-    _wait_step(page, 2)
+    wait_step(page, 2)
     assert "run=CK&" in page.url
     page.click("#back")
-    _wait_step(page, 1)
+    wait_step(page, 1)
     page.screenshot(path=str(artifacts / "player-390x844.png"), caret="initial")
     page.screenshot(path=str(artifacts / "player-390-full.png"), full_page=True, caret="initial")
     ctx.close()
@@ -86,7 +83,7 @@ def test_player_works_without_javascript(browser, base_url, artifacts):
 def test_mobile_player_with_a_violation_is_screenshot(browser, base_url, artifacts):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{base_url}/s/{SCENARIO}?v={V1}&run={THROUGH_POINTER_CHECK}")
-    _wait_step(page, 37)
+    wait_step(page, 37)
     page.screenshot(path=str(artifacts / "violation-390x844.png"), caret="initial")
     page.goto(f"{base_url}/")
     page.screenshot(path=str(artifacts / "catalog-390x844.png"), caret="initial")
@@ -98,7 +95,7 @@ def test_catalog_and_compare_are_screenshot_at_projector_size(browser, base_url,
     page.screenshot(path=str(artifacts / "catalog-1280x720.png"), caret="initial")
     page.goto(f"{base_url}/s/{SCENARIO}/compare?a={V1}&b=v4.8&run={THROUGH_POINTER_CHECK}")
     page.screenshot(path=str(artifacts / "compare-1280-full.png"), full_page=True, caret="initial")
-    assert page.locator("tr.first").count() == 1
+    assert page.locator("tbody.parted").count() == 1
 
 
 def test_code_listing_scrolls_the_current_line_into_view(browser, base_url):
