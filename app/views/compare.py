@@ -66,6 +66,7 @@ class Compare:
     problem: str
     segments: list[SegmentView]
     parted: int | None
+    ended: str                          # the leading run cannot go on ("" while a thread can run)
     controls: list[Control]
     back_href: str
     variants: list[str]
@@ -130,8 +131,9 @@ def compare(scenario: Scenario, va: str, vb: str, al: Aligned) -> Compare:
                      f"run one line of {t.name} on {lead.variant.id}, and the same interleaving on the other"
                      if t.tid in can else _why_not(lead_run, t.tid))
              for t in lead_run.final.threads]
+    ended = "" if can else f"The {lead.variant.id} run has ended: step back, or compare other variants below."
     return Compare(scenario_card(scenario), a, b, lead, b if lead is a else a, al.problem, segments,
-                   None if parted is None else parted + 1, ctrls,
+                   None if parted is None else parted + 1, ended, ctrls,
                    compare_href(scenario, va, vb, tids[:-1]) if tids else "", list(variant_ids(scenario, va, vb)),
                    engine.variants.diff(va, vb))
 
