@@ -7,11 +7,13 @@ record the template and its context, so tests can assert the view model.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from markupsafe import Markup, escape
 from starlette.templating import _TemplateResponse
 
 from app.links import guide_href, run_href
@@ -23,6 +25,15 @@ env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesca
                   trim_blocks=True, lstrip_blocks=True)
 env.globals["run_href"] = run_href
 env.globals["guide_href"] = guide_href
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """``text`` escaped, with each `span` in backticks (as scenario files write code) set as code."""
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text))))
+
+
+env.filters["code_spans"] = code_spans
 
 
 class BlockTemplate:

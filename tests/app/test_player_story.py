@@ -100,3 +100,13 @@ def test_the_step_fragment_is_compressed_and_its_log_shows_the_newest_steps(clie
     assert whole.text.count('class="stepref"') == 32
     raw = client.get(url, headers={**HX, "Accept-Encoding": "identity"})
     assert "content-encoding" not in raw.headers and len(gzip.compress(raw.content)) < len(raw.content) / 3
+
+
+def test_a_question_sets_its_backticked_spans_as_code_and_escapes_the_rest():
+    from app.rendering import code_spans
+    assert code_spans("Does `vma != vma_orig` notice <b>?") == "Does <code>vma != vma_orig</code> notice &lt;b&gt;?"
+    assert code_spans("no code") == "no code"
+
+
+def test_the_storys_question_shows_its_code_as_code(client):
+    assert "Does <code>vma != vma_orig</code> notice?" in client.get(f"/s/{SCENARIO}?v={V1}").text
