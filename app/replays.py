@@ -87,8 +87,7 @@ def run_to(state: State, tid: str, mode: str, limit: int = RUN_TO_LIMIT) -> tupl
             if tid not in can:
                 break
             pick = tid
-        top = state.thread(pick).top
-        was_lock_op = top is not None and top.program.steps[top.pc].lock_op
+        was_lock_op = state.thread(pick).at_lock_op
         state = engine.step(state, pick)
         added.append(pick)
         if mode == "lock" and was_lock_op:

@@ -88,11 +88,8 @@ class Alignment:
 
 
 def _next_line(state: State, tid: str) -> tuple[str, str] | None:
-    t = state.thread(tid)
-    if not t.frames:
-        return None
-    f = t.frames[-1]
-    return f.program.function, f.program.steps[f.pc].line
+    top = state.thread(tid).top
+    return (top.program.function, top.line) if top is not None else None
 
 
 def _mark(run: Run, start: int, end: int, tid: str) -> Mark:
@@ -105,14 +102,8 @@ def _mark(run: Run, start: int, end: int, tid: str) -> Mark:
     at = _next_line(final, tid)
     assert at is not None
     arrivals = sum(1 for i in range(start + 1, end + 1) if _next_line(run.states[i], tid) == at)
-    locks = sum(1 for i in range(start, end) if _is_lock_op(run.states[i], tid))
+    locks = sum(1 for i in range(start, end) if run.states[i].thread(tid).at_lock_op)
     return Mark(LINE, at[0], at[1], arrivals, locks, end - start)
-
-
-def _is_lock_op(state: State, tid: str) -> bool:
-    """Whether ``tid``'s next line takes or drops a lock."""
-    top = state.thread(tid).top
-    return top is not None and top.program.steps[top.pc].lock_op
 
 
 def segments_of(schedule: tuple[str, ...]) -> list[tuple[str, int, int]]:
@@ -133,7 +124,7 @@ def _run_segment(run: Run, tid: str, mark: Mark, budget: int) -> tuple[Run, str]
     arrivals = locks = steps = 0
     fallback = None
     while tid in enabled(run.final) and len(run.schedule) < budget:
-        locks += _is_lock_op(run.final, tid)
+        locks += run.final.thread(tid).at_lock_op
         run = extend(run, (tid,))
         steps, state = steps + 1, run.final
         if fallback is None and (locks == mark.lock_ops > 0 or (mark.lock_ops == 0 and steps == mark.steps)):

@@ -68,7 +68,7 @@ def next_is(state: State, tid: str, label: str) -> bool:
     if not t.frames:
         return False
     frame = t.frames[-1]
-    line = frame.program.steps[frame.pc]
+    line = frame.step
     return (line.label == label or (frame.pc == 0 and frame.program.function == label)
             or re.search(rf"\b{re.escape(label)}\(", line.line) is not None)
 

@@ -25,7 +25,7 @@ from engine.kernel.rwsem import Lock
 from engine.locking import LockOps
 from engine.kernel.slab import Slab
 from engine.kernel.vma import pud_base
-from engine.program import Program, Value
+from engine.program import Program, Step, Value
 
 RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
 
@@ -70,8 +70,13 @@ class Frame:
         return default
 
     @property
+    def step(self) -> Step:
+        """The line it runs next."""
+        return self.program.steps[self.pc]
+
+    @property
     def line(self) -> str:
-        return self.program.steps[self.pc].line
+        return self.step.line
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,11 @@ class Thread:
     @property
     def top(self) -> Frame | None:
         return self.frames[-1] if self.frames else None
+
+    @property
+    def at_lock_op(self) -> bool:
+        """Whether its next line takes or drops a lock."""
+        return self.top is not None and self.top.step.lock_op
 
     @property
     def result(self) -> Value:
@@ -241,8 +251,7 @@ class Ctx(LockOps):
         return self.frames[-1].program
 
     def run_line(self) -> None:
-        frame = self.frames[-1]
-        line = frame.program.steps[frame.pc]
+        line = self.frames[-1].step
         if line.says:
             self.say(line.says.format(me=self.me, **_fmt(self.locals)), kind="step")
         line.effect(self)
@@ -298,7 +307,7 @@ class Ctx(LockOps):
                 threads[tid] = replace(t, waiting=(still, next(m for q, m in self.locks[still].queue if q == tid)))
                 continue
             top = t.frames[-1]
-            pc = top.pc if top.program.steps[top.pc].retry else top.pc + 1
+            pc = top.pc if top.step.retry else top.pc + 1
             threads[tid] = replace(t, status=RUNNABLE, waiting=None, frames=t.frames[:-1] + (replace(top, pc=pc),))
         locks = tuple(sorted((lk for lk in self.locks.values() if not lk.is_free or lk.queue),
                              key=lambda lk: lk.name))
@@ -331,7 +340,7 @@ class Ctx(LockOps):
             caller = frames[-1]
             self.locals = dict(caller.locals)
             self.next_pc = caller.pc + 1
-            on_return = caller.program.steps[caller.pc].on_return
+            on_return = caller.step.on_return
             if on_return is not None:
                 try:
                     on_return(self, self.ret_value)

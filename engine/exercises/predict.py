@@ -223,7 +223,7 @@ def _ptr_equal(query: Query, before: Run, after: Run, tid: str) -> str:
         return BLOCKS
     a, b = query.args
     top = before.final.thread(tid).top
-    line = top.program.steps[top.pc].line if top is not None else ""
+    line = top.line if top is not None else ""
     if not (re.search(rf"\b{a}\b", line) and re.search(rf"\b{b}\b", line)):
         raise ValueError(f"the line {tid} runs next ({line.strip()}) does not compare {a} and {b}")
     seen = dict(after.final.ran_locals)
@@ -305,7 +305,7 @@ def _unblocks(query: Query, before: Run, after: Run, tid: str) -> str:
     for prev, state in zip(after.states[len(before.states) - 1:], after.states[len(before.states):]):
         if waiter not in enabled(prev) and waiter in enabled(state):
             frame = prev.thread(tid).top
-            called = _CALLED.findall(frame.program.steps[frame.pc].line) if frame else []
+            called = _CALLED.findall(frame.line) if frame else []
             return called[0] if called else "never"
     return "never"
 
