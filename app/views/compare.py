@@ -15,7 +15,7 @@ from app.links import compare_href, player_href
 from app.replays import Aligned
 from app.views.replay_json import replay_json
 from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices, variant_ids
-from app.views.threads import Control, ThreadView, thread_views
+from app.views.threads import Control, ThreadView, thread_views, why_not
 from app.views.timeline import ViolationView, violation_view
 from engine import Run, Scenario
 from engine.align import Segment
@@ -95,14 +95,17 @@ def side(scenario: Scenario, variant_id: str, run: Run, leads: bool) -> Side:
                 player_href(scenario, variant_id, run.schedule))
 
 
-def _steps(span: tuple[int, int] | None) -> str:
+Span = tuple[int, int] | None        # a segment's first and last step on one side, None: no step there
+
+
+def _steps(span: Span) -> str:
     if span is None:
         return "no step"
     first, last = span
     return f"step {first}" if first == last else f"steps {first}–{last}"
 
 
-def _pairs(a: Run, b: Run, sa: tuple[int, int] | None, sb: tuple[int, int] | None) -> list[StepPair]:
+def _pairs(a: Run, b: Run, sa: Span, sb: Span) -> list[StepPair]:
     left = [(i, engine.narrate(a.states[i])) for i in range(sa[0], sa[1] + 1)] if sa else []
     right = [(i, engine.narrate(b.states[i])) for i in range(sb[0], sb[1] + 1)] if sb else []
     return [StepPair(x[0] if x else None, x[1] if x else "", y[0] if y else None, y[1] if y else "",
@@ -110,9 +113,17 @@ def _pairs(a: Run, b: Run, sa: tuple[int, int] | None, sb: tuple[int, int] | Non
             for x, y in zip_longest(left, right)]
 
 
+def by_side(seg: Segment, lead: str) -> tuple[Span, Span, tuple[str, str]]:
+    """A segment's steps and ends as a and b, whichever side led (the segment has them as
+    the leading side's, then the other's)."""
+    if lead == "a":
+        return seg.a, seg.b, seg.ended
+    return seg.b, seg.a, (seg.ended[1], seg.ended[0])
+
+
 def segment_view(n: int, seg: Segment, lead: str, a: Run, b: Run, parted: bool) -> SegmentView:
-    sa, sb = (seg.a, seg.b) if lead == "a" else (seg.b, seg.a)
-    return SegmentView(n, seg.tid, seg.mark.text(seg.tid), _steps(sa), _steps(sb), seg.note, _ended(seg, lead), seg.same,
+    sa, sb, ended = by_side(seg, lead)
+    return SegmentView(n, seg.tid, seg.mark.text(seg.tid), _steps(sa), _steps(sb), seg.note, ended, seg.same,
                        parted, _pairs(a, b, sa, sb))
 
 
@@ -129,7 +140,7 @@ def compare(scenario: Scenario, va: str, vb: str, al: Aligned) -> Compare:
     ctrls = [Control(t.tid, t.name, t.tid.lower(), t.tid in can,
                      compare_href(scenario, va, vb, tids + (t.tid,)) if t.tid in can else "", "", "",
                      f"run one line of {t.name} on {lead.variant.id}, and the same interleaving on the other"
-                     if t.tid in can else _why_not(lead_run, t.tid))
+                     if t.tid in can else why_not(lead_run.final, t.tid))
              for t in lead_run.final.threads]
     ended = "" if can else f"The {lead.variant.id} run has ended: step back, or compare other variants below."
     return Compare(scenario_card(scenario), a, b, lead, b if lead is a else a, al.problem, segments,
@@ -138,22 +149,12 @@ def compare(scenario: Scenario, va: str, vb: str, al: Aligned) -> Compare:
                    engine.variants.diff(va, vb))
 
 
-def _why_not(run: Run, tid: str) -> str:
-    state = run.final
-    if state.violation is not None:
-        return "the run has ended"
-    if state.thread(tid).status == "done":
-        return "finished"
-    return f"waiting for {engine.waiting_for(state, tid)}"
-
-
 def compare_json(scenario: Scenario, va: str, vb: str, al: Aligned) -> dict:
     """Both runs as the replay JSON, which side's schedule leads, and the segments: each
     with its rule and the steps it took on each side (first and last, or null)."""
     segments = []
     for seg in al.alignment.segments:
-        sa, sb = (seg.a, seg.b) if al.lead == "a" else (seg.b, seg.a)
-        ea, eb = _ended(seg, al.lead)
+        sa, sb, (ea, eb) = by_side(seg, al.lead)
         segments.append({"thread": seg.tid, "rule": seg.mark.text(seg.tid), "a": list(sa) if sa else None,
                          "b": list(sb) if sb else None, "kept": seg.kept, "note": seg.note,
                          "ended": {"a": ea, "b": eb}, "same": seg.same})
@@ -161,7 +162,3 @@ def compare_json(scenario: Scenario, va: str, vb: str, al: Aligned) -> dict:
     return {"a": {**replay_json(scenario, va, ra), "outcome": outcome(ra)},
             "b": {**replay_json(scenario, vb, rb), "outcome": outcome(rb)},
             "lead": al.lead, "parted": al.alignment.parted, "segments": segments}
-
-
-def _ended(seg: Segment, lead: str) -> tuple[str, str]:
-    return seg.ended if lead == "a" else (seg.ended[1], seg.ended[0])

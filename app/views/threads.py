@@ -206,20 +206,22 @@ def thread_views(state: State, prev: State | None, last_tid: str | None) -> list
     return out
 
 
+def why_not(state: State, tid: str) -> str:
+    """Why thread ``tid`` cannot step in ``state``: the run ended, it finished, or what it waits for."""
+    if state.violation is not None:
+        return "the run has ended"
+    if state.thread(tid).status == "done":
+        return "finished"
+    return waiting_text(state, tid)
+
+
 def controls(scenario: Scenario, variant_id: str, run: Run) -> list[Control]:
     state = run.final
     can = engine.enabled(state)
     out = []
     for t in state.threads:
         ok = t.tid in can
-        if ok:
-            reason = f"run one line of {t.name}"
-        elif state.violation is not None:
-            reason = "the run has ended"
-        elif t.status == "done":
-            reason = "finished"
-        else:
-            reason = waiting_text(state, t.tid)
+        reason = f"run one line of {t.name}" if ok else why_not(state, t.tid)
         lock_href = block_href = ""
         if ok:
             lock_href = run_to_href(scenario, variant_id, run.schedule, "lock", t.tid)
