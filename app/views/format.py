@@ -10,6 +10,12 @@ import hashlib
 from engine.kernel.vma import Vma
 
 CHIP_COLOURS = 8
+ADVANCE = 0.62          # a monospace glyph's advance in em (DejaVu Sans Mono: 0.602), with room to spare
+
+
+def text_width(text: str, px: float) -> float:
+    """How wide ``text`` is drawn in the monospace font at ``px``: the SVGs measure with it."""
+    return len(text) * ADVANCE * px
 
 
 def hexaddr(value: int) -> str:

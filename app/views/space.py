@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.views.format import chip_colour, hexaddr, size_text, vma_text
+from app.views.format import chip_colour, hexaddr, size_text, text_width, vma_text
 from engine import Run, State
 from engine.kernel.slab import ALLOCATED
 from engine.kernel.vma import HPAGE_PMD_SIZE
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -31,13 +32,8 @@ class Rows:
 
 
 ROWS = Rows()
-ADVANCE = 0.62          # a monospace glyph's advance in em (DejaVu Sans Mono: 0.602), with room to spare
 ASCENT, DESCENT = 0.93, 0.24
 PAD = 4                 # room left between a label and its box's edge
-
-
-def text_width(text: str, px: float) -> float:
-    return len(text) * ADVANCE * px
 
 
 def fit(width: float, px: float, *texts: str) -> str:
@@ -119,7 +115,6 @@ def collapse_targets(state: State) -> list[tuple[int, int, str]]:
 
 WIDTH, MARGIN = 1000, 10
 TICK_LABEL = 150        # the width of a tick's address label at the tick font size
-
 
 
 def _cards(run: Run, live: list) -> list[VmaCard]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import engine
 from app.links import player_href
+from app.views.format import text_width
 from engine import Run, Scenario
 from engine.eras import lock_name
 
@@ -68,18 +69,17 @@ AXIS_HEIGHT = 24        # the row of step numbers
 LANE_HEIGHT = 60        # a lane: its label, its ticks, then up to four bars of held locks
 TICK_HEIGHT = 18
 LABEL_PX, AXIS_PX = 13, 11
-ADVANCE = 0.62          # a monospace glyph's advance in em (DejaVu Sans Mono: 0.602), with room to spare
 AXIS_GAP = 6            # at least this much between two step numbers
 STRIDES = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def label_width(lane: Lane) -> float:
     """The width of the lane's label, ``K khugepaged``."""
-    return (len(lane.tid) + 1 + len(lane.name)) * ADVANCE * LABEL_PX
+    return text_width(f"{lane.tid} {lane.name}", LABEL_PX)
 
 
 def number_width(step: int) -> float:
-    return len(str(step)) * ADVANCE * AXIS_PX
+    return text_width(str(step), AXIS_PX)
 
 
 def axis_steps(n: int, step_w: float) -> list[int]:

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 import engine
-from app.views.space import ASCENT, DESCENT, PAD, ROWS, TICK_LABEL, WIDTH, _Strip, address_space, text_width
+from app.views.format import text_width
+from app.views.space import ASCENT, DESCENT, PAD, ROWS, TICK_LABEL, WIDTH, _Strip, address_space
 from engine.schedule import replay
 
 

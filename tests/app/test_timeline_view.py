@@ -10,8 +10,8 @@ import pytest
 
 import engine
 from app.main import create_app
-from app.views.timeline import (ADVANCE, AXIS_GAP, AXIS_PX, LEFT, STRIDES, axis_steps, label_width, number_width,
-                                timeline)
+from app.views.format import ADVANCE
+from app.views.timeline import AXIS_GAP, AXIS_PX, LEFT, STRIDES, axis_steps, label_width, number_width, timeline
 from engine.schedule import replay
 from tests.app.conftest import SCENARIO, V1
 
