@@ -140,17 +140,10 @@ class Aligned:
     lead: str
     alignment: Alignment
     error: RunError | None = None
+    problem: str = ""                   # the error as the page says it ("" when the schedule replays)
 
     def run(self, side: str) -> Run:
         return self.alignment.source if side == self.lead else self.alignment.target
-
-    @property
-    def problem(self) -> str:
-        e = self.error
-        if e is None:
-            return ""
-        where = f"at step {e.step}" if e.step else "from the start"
-        return f"The schedule replays on neither variant; on the left it stops being valid {where}: {e}."
 
 
 def aligned(cache: ReplayCache, scenario: Scenario, a: str, b: str, text: str) -> Aligned:
@@ -164,7 +157,10 @@ def aligned(cache: ReplayCache, scenario: Scenario, a: str, b: str, text: str) -
             errors.append(e)
             continue
         return Aligned(lead, _carry(cache, scenario, source, other))
-    return Aligned("a", _carry(cache, scenario, errors[0].shown, b), errors[0])
+    e = errors[0]
+    where = f"at step {e.step}" if e.step else "from the start"
+    return Aligned("a", _carry(cache, scenario, e.shown, b), e,
+                   f"The schedule replays on neither variant; on {a} it stops being valid {where}: {e}.")
 
 
 def _carry(cache: ReplayCache, scenario: Scenario, source: Run, other: str) -> Alignment:
