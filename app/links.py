@@ -20,8 +20,13 @@ from engine.exercises import Exercise, Part
 from engine.walkthroughs import Stop, Walkthrough
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]*")     # what urlencode leaves as it is
+
+
 def _query(**params: str) -> str:
-    return urlencode({k: v for k, v in params.items() if v})
+    """urlencode of the non-empty ``params``; most values need no quoting, and a step's page
+    builds a link for every earlier step, so those skip urlencode."""
+    return "&".join(f"{k}={v}" if _PLAIN.fullmatch(v) else urlencode({k: v}) for k, v in params.items() if v)
 
 
 def _at(path: str, **params: str) -> str:
@@ -47,6 +52,14 @@ def run_href(ref: RunRef) -> str:
 
 def player_href(scenario: Scenario, variant_id: str, tids: tuple[str, ...] | list[str]) -> str:
     return run_href(scenario.ref(variant_id, tuple(tids)))
+
+
+def prefix_hrefs(scenario: Scenario, variant_id: str, tids: tuple[str, ...]) -> list[str]:
+    """The player at every prefix of ``tids``, step 0 first: ``player_href`` of each, at the
+    cost of one (the timeline and the log link every step of the run)."""
+    digest, seed = scenario.link_digest(variant_id), _seed(scenario.seed)
+    return [f"/s/{scenario.id}?" + _query(v=variant_id, run=run, h=digest, seed=seed, src=scenario.source)
+            for run in engine.format_prefixes(tids)]
 
 
 def raw_player_href(scenario: Scenario, variant_id: str, run_text: str) -> str:

@@ -35,6 +35,7 @@ from app.workers import watch_parent
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_QUERY = 4096
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 4           # a step's page: 4x less CPU than level 9 for about 5% more bytes
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "frame-ancestors {}; base-uri 'none'; form-action 'self'")
@@ -114,7 +115,7 @@ class Compress:
             async def split(message: Message) -> None:
                 await (send if message["type"] == "http.response.debug" else inner)(message)
             await self.app(scope, receive, split)
-        await GZipMiddleware(app_passing_debug, self.minimum_size)(scope, receive, send)
+        await GZipMiddleware(app_passing_debug, self.minimum_size, GZIP_LEVEL)(scope, receive, send)
 
 
 def _openapi(app: FastAPI) -> dict:

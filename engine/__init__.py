@@ -8,13 +8,13 @@ No I/O beyond reading scenario files, no clock, no randomness, no web imports.
 from engine.errors import ModelError, ScenarioError, ScheduleError, VariantError
 from engine.narrate import narrate, waiting_for
 from engine.scenario import Scenario, catalog, load, load_dir, loads
-from engine.schedule import MAX_STEPS, Run, RunRef, extend, format_schedule, parse_schedule, replay
+from engine.schedule import MAX_STEPS, Run, RunRef, extend, format_prefixes, format_schedule, parse_schedule, replay
 from engine.state import Event, State, Thread, Violation, enabled, step
 from engine.variants import ABLATIONS, VARIANT_IDS, VARIANTS, Variant, variant
 
 __all__ = [
     "ABLATIONS", "MAX_STEPS", "VARIANTS", "VARIANT_IDS", "Event", "ModelError", "Run", "RunRef", "Scenario",
     "ScenarioError", "ScheduleError", "State", "Thread", "Variant", "VariantError", "Violation",
-    "catalog", "enabled", "extend", "format_schedule", "load", "load_dir", "loads", "narrate", "parse_schedule", "replay",
+    "catalog", "enabled", "extend", "format_prefixes", "format_schedule", "load", "load_dir", "loads", "narrate", "parse_schedule", "replay",
     "step", "variant", "waiting_for",
 ]

@@ -257,9 +257,9 @@ class Scenario:
         naming the era's variants otherwise."""
         return in_era(variant_id, self.spec.kernel)
 
-    @property
+    @functools.cached_property
     def paths(self) -> tuple[str, ...]:
-        """The registry paths its threads run, sorted."""
+        """The registry paths its threads run, sorted (every link's digest reads them)."""
         return _paths(self.spec)
 
     def initial(self, variant_id: str) -> State:

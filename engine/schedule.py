@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import groupby
 
 from engine.errors import ScenarioError, ScheduleError
 from engine.narrate import waiting_for
@@ -41,15 +42,26 @@ def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> tuple[str, ...]:
 
 def format_schedule(tids: tuple[str, ...] | list[str]) -> str:
     """The canonical run-length form."""
-    parts: list[str] = []
-    i = 0
-    while i < len(tids):
-        j = i
-        while j < len(tids) and tids[j] == tids[i]:
-            j += 1
-        parts.append(tids[i] + (str(j - i) if j - i > 1 else ""))
-        i = j
+    parts = []
+    for tid, steps in groupby(tids):
+        n = sum(1 for _ in steps)
+        parts.append(f"{tid}{n}" if n > 1 else tid)
     return "".join(parts)
+
+
+def format_prefixes(tids: tuple[str, ...] | list[str]) -> list[str]:
+    """The canonical form of every prefix of ``tids``, the empty one first: what
+    ``[format_schedule(tids[:i]) for i in range(len(tids) + 1)]`` gives, in one pass."""
+    out, parts, last, n = [""], [], "", 0
+    for tid in tids:
+        if tid == last:
+            n += 1
+            parts[-1] = f"{tid}{n}"
+        else:
+            last, n = tid, 1
+            parts.append(tid)
+        out.append("".join(parts))
+    return out
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import engine
 from app.links import compare_href, player_href, run_to_href, whole_log_href
+from app.lru import Lru
 from app.views.catalog import ScenarioCard, VariantChoice, scenario_card, variant_choices
 from app.views.memory import MemoryRow, PmdTableView, SlabRow, page_tables, slab_rows, user_memory
 from app.views.space import AddressSpace, address_space
@@ -76,7 +77,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "", who
     variants = variant_choices(scenario, variant_id, tids)
     current = next(c for c in variants if c.current)
     slab, freelist = slab_rows(state, prev)
-    log = event_log(scenario, variant_id, run)
+    log = event_log(scenario, variant_id, run, None if whole_log else LOG_STEPS)
     tables, orphans = page_tables(state)
     return Player(
         scenario=scenario_card(scenario, variant_id), variant=current, variants=variants,
@@ -95,7 +96,7 @@ def player(scenario: Scenario, variant_id: str, run: Run, problem: str = "", who
         tables_changed=prev is not None and (prev.pmd_tables != state.pmd_tables or prev.pte_tables != state.pte_tables
                                              or prev.pages != state.pages),
         memory=user_memory(run), timeline=timeline(scenario, variant_id, run),
-        events=log[:None if whole_log else LOG_STEPS], log_hidden=0 if whole_log else max(0, len(log) - LOG_STEPS),
+        events=log, log_hidden=len(tids) + 1 - len(log),
         log_href=whole_log_href(scenario, variant_id, tids),
         violation=violation_view(scenario, variant_id, run),
         problem=problem, glossary=glossary(state.config.kernel), goals=goal_groups(scenario, variant_id))
@@ -105,6 +106,18 @@ def _other_variant(scenario: Scenario, variant_id: str) -> str:
     """What compare sets beside ``variant_id``: the era's fixed kernel, or its first variant."""
     era = scenario.era
     return era.baseline if variant_id != era.baseline else era.default
+
+
+_PRODUCED = Lru(256)     # (scenario digest, variant) -> the SCAN codes its programs give
+
+
+def _codes(scenario: Scenario, variant_id: str) -> list[str]:
+    key = (scenario.digest, variant_id)
+    codes = _PRODUCED.get(key)
+    if codes is None:
+        codes = produced_codes(programs_of(scenario.initial(variant_id)))
+        _PRODUCED.put(key, codes)
+    return codes
 
 
 def goal_groups(scenario: Scenario, variant_id: str) -> list[GoalGroup]:
@@ -120,7 +133,7 @@ def goal_groups(scenario: Scenario, variant_id: str) -> list[GoalGroup]:
             if kind not in seen:
                 seen.add(kind)
                 story.append(GoalChoice(kind, f"{kind}, as this scenario declares for {vid}"))
-    codes = produced_codes(programs_of(scenario.initial(variant_id)))
+    codes = _codes(scenario, variant_id)
     groups = [GoalGroup("The scenario's story", story)] if story else []
     groups.append(GoalGroup("Any bug", [GoalChoice("any", "any violation the oracles know")]))
     if codes:

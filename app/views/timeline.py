@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import engine
-from app.links import player_href
+from app.links import player_href, prefix_hrefs
 from app.views.format import text_width
 from engine import Run, Scenario
 from engine.eras import lock_name
@@ -135,9 +135,9 @@ def timeline(scenario: Scenario, variant_id: str, run: Run) -> Timeline:
                             "blocked" if kind == "blocked" else f"{kind} {mode}",
                             f"{tid} {what} after steps {a}–{b - 1}"))
     ticks = []
+    hrefs = prefix_hrefs(scenario, variant_id, run.schedule)
     for i, tid in enumerate(run.schedule, start=1):
-        ticks.append(TimelineTick(LEFT + i * step_w, lane_y[tid] + 18, i, tid,
-                                  player_href(scenario, variant_id, run.schedule[:i]), i == n,
+        ticks.append(TimelineTick(LEFT + i * step_w, lane_y[tid] + 18, i, tid, hrefs[i], i == n,
                                   f"step {i}: {engine.narrate(run.states[i])}"))
     axis = [AxisLabel(LEFT + k * step_w, k, k == n) for k in axis_steps(n, step_w)]
     return Timeline(width, AXIS_HEIGHT + len(lanes) * LANE_HEIGHT, lanes, bars, ticks, step_w, LEFT,
@@ -160,13 +160,17 @@ class StepEvents:
     current: bool
 
 
-def event_log(scenario: Scenario, variant_id: str, run: Run) -> list[StepEvents]:
-    out = [StepEvents(0, "", player_href(scenario, variant_id, ()),
-                      [EventLine(engine.narrate(run.states[0]), "note")], len(run.schedule) == 0)]
-    for i, tid in enumerate(run.schedule, start=1):
+def event_log(scenario: Scenario, variant_id: str, run: Run, newest: int | None = None) -> list[StepEvents]:
+    """The log of every step, newest first, or of the ``newest`` steps (step 0 counts as one)."""
+    n = len(run.schedule)
+    first = 0 if newest is None else max(0, n + 1 - newest)
+    hrefs = prefix_hrefs(scenario, variant_id, run.schedule)
+    out = [StepEvents(0, "", hrefs[0],
+                      [EventLine(engine.narrate(run.states[0]), "note")], n == 0)] if first == 0 else []
+    for i in range(max(first, 1), n + 1):
+        tid = run.schedule[i - 1]
         events = [EventLine(e.text, e.kind) for e in run.states[i].last] or [EventLine("nothing visible", "note")]
-        out.append(StepEvents(i, tid, player_href(scenario, variant_id, run.schedule[:i]), events,
-                              i == len(run.schedule)))
+        out.append(StepEvents(i, tid, hrefs[i], events, i == n))
     return list(reversed(out))
 
 

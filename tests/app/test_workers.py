@@ -18,7 +18,7 @@ import pytest
 
 import engine
 from app.search import Bounds, Busy, Gone, Search, Searches
-from app.workers import pids
+from app.workers import NICENESS, pids
 from engine.goal import parse_goal
 
 FIVE = """
@@ -178,3 +178,16 @@ def test_closing_the_search_service_leaves_no_cancel_folder():
     assert folder.is_dir()
     searches.close()
     assert not folder.exists()
+
+
+def test_search_workers_yield_the_cpu_to_requests():
+    """A worker runs at NICENESS more than the server, so a step request is served first."""
+    searches = Searches()
+    try:
+        asyncio.run(searches.explore(Search(engine.catalog()["exit"], "v4.8", parse_goal("any"), Bounds())))
+        workers = pids(searches._pool)
+        assert workers
+        assert all(os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + NICENESS
+                   for pid in workers)
+    finally:
+        searches.close()
