@@ -4,10 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HTMX   := static/vendor/htmx.min.js
+SWAGGER := static/vendor/swagger-ui-bundle.js static/vendor/swagger-ui.css
 
 .PHONY: install run test bench clean
 
-install: $(STAMP) $(HTMX)
+install: $(STAMP) $(HTMX) $(SWAGGER)
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -19,6 +20,10 @@ $(HTMX): package.json
 	npm install --silent --no-save
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Swagger UI for /docs, from the same npm install (package.json pins it)
+$(SWAGGER): $(HTMX)
+	cp node_modules/swagger-ui-dist/$(notdir $@) $@
 
 run: install
 	$(VENV)/bin/mmlock serve --host 127.0.0.1 --port 8000

@@ -55,7 +55,8 @@ def api_docs(request: Request) -> Response:
     sid, vid, run = EXAMPLE
     scenario = request.app.state.scenarios.get(sid)
     example = links.replay_api_href(scenario, vid, engine.parse_schedule(run)) if scenario else ""
-    return render(request, "api_docs.html", {"endpoints": endpoints, "title": "API", "example": example})
+    return render(request, "api_docs.html", {"endpoints": endpoints, "title": "API", "example": example,
+                                             "main_element": "div"})     # Swagger UI's operations are the <main>
 
 
 @router.get("/s/{scenario_id}")

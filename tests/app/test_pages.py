@@ -182,9 +182,16 @@ def test_over_long_query_is_refused_with_a_clear_message(client):
     assert r.status_code == 414 and "longer than" in r.text
 
 
-def test_api_docs_page_lists_the_endpoints(client):
+def test_api_docs_page_is_swagger_ui_over_the_description_and_lists_the_endpoints_without_js(client):
     r = client.get("/docs")
-    assert r.status_code == 200 and "/api/scenarios/{scenario_id}/replay" in r.text
+    assert r.status_code == 200
+    assert 'id="swagger-ui"' in r.text and 'data-spec="/openapi.json"' in r.text
+    for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css", "/static/api-docs.js",
+                  "/static/api-docs.css"):
+        assert asset in r.text
+        assert client.get(asset).status_code == 200, f"{asset} is missing: make install copies it from npm"
+    fallback = r.text.partition("<noscript>")[2]
+    assert "/api/scenarios/{scenario_id}/replay" in fallback
     assert client.get("/openapi.json").status_code == 200
 
 

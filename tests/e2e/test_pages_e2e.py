@@ -58,7 +58,8 @@ PAGES = {
     "custom-broken": "/s/my-realloc?src=" + sources.encode(REALLOC.path.read_text().replace("version = 1", "version = x")),
     "player-custom": links.player_href(CUSTOM, "v1-pointer-check", engine.parse_schedule("K16A10C2K9")),
 }
-READY = {"checks-scenario": ".needs-line", "checks": ".everywhere"}   # filled in when the searches end
+READY = {"checks-scenario": ".needs-line", "checks": ".everywhere",   # filled in when the searches end
+         "api-docs": ".opblock >> nth=0"}                                       # Swagger UI has drawn the operations
 STATUS = {"stale-link": 409, "unknown-variant": 404, "unknown-page": 404, "walkthrough-unknown-stop": 404,
           "custom-broken": 400}   # every other page is a 200
 
