@@ -3,8 +3,11 @@ without explorations running.
 
 The server runs in its own process (as in class), the students are asyncio clients here.
 Each student steps through a 40-step run of its own, one htmx step request at a time,
-waiting ``THINK`` seconds between a response and its next key press (0 is a student who
-holds a key down).  With explorations, two more clients ask the explorer for
+waiting about ``think`` seconds between a response and its next key press (0 is a student
+who holds a key down): each pause is drawn evenly from half to one and a half times it,
+and each student starts within one pause of the others, as a class does (with one fixed
+pause and one start, all fifty would press every key at the same instant).  The draws are
+seeded, so every run asks the same.  With explorations, two more clients ask the explorer for
 fewest-preemption searches back to back (distinct variants and goals, so the cache does
 not answer them).  Reported: p50/p95/p99/max latency of the step requests, errors,
 requests/s, and the server's RSS before and after.  Bounded: 50 students × 40 steps.  The
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import random
 import socket
 import statistics
 import subprocess
@@ -97,7 +101,8 @@ def _is_under(child: int, pid: int) -> bool:
 
 
 async def _student(client: httpx.AsyncClient, urls: list[str], think: float, times: list[float],
-                   errors: list[int]) -> None:
+                   errors: list[int], pause: random.Random) -> None:
+    await asyncio.sleep(pause.uniform(0, think))        # a class does not press its first key at one instant
     for url in urls:
         t0 = time.perf_counter()
         try:
@@ -108,7 +113,7 @@ async def _student(client: httpx.AsyncClient, urls: list[str], think: float, tim
         times.append(time.perf_counter() - t0)
         if status != 200:
             errors.append(status)
-        await asyncio.sleep(think)
+        await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
 
 
 async def _explorer(client: httpx.AsyncClient, searches: list[str], stop: asyncio.Event, done: list[int]) -> None:
@@ -139,7 +144,8 @@ async def _class(base: str, students: int, think: float, explorations: bool) -> 
         t0 = time.perf_counter()
         helpers = [asyncio.ensure_future(_explorer(client, searches[i::2], stop, explored))
                    for i in range(2)] if explorations else []
-        await asyncio.gather(*(_student(client, u, think, times, errors) for u in urls))
+        await asyncio.gather(*(_student(client, u, think, times, errors, random.Random(i))
+                               for i, u in enumerate(urls)))
         elapsed = time.perf_counter() - t0
         stop.set()
         for h in helpers:
