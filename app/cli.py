@@ -268,7 +268,10 @@ _FRAME_SOURCE = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import socket
+
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from app.main import Settings
     if args.scenarios is not None and not args.scenarios.is_dir():
@@ -295,7 +298,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port)
     else:
         os.environ.update(settings.environment())
-        uvicorn.run("app.main:from_environment", factory=True, workers=args.workers, host=args.host, port=args.port)
+        config = uvicorn.Config("app.main:from_environment", factory=True, workers=args.workers, host=args.host,
+                                port=args.port)
+        sock = config.bind_socket()
+        # uvicorn makes this socket with proto 0, so asyncio does not set TCP_NODELAY on the
+        # connections it accepts, and every keep-alive answer waited ~40 ms for a delayed ACK;
+        # accepted connections inherit the option from the listening socket
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
