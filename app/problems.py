@@ -106,7 +106,8 @@ class ProblemDetails(BaseModel):
 PROBLEM_JSON = "application/problem+json"
 _SAYS = {400: "a parameter is malformed or names nothing that exists", 404: "no such scenario, variant or path",
          409: "the link was made for another version of the scenario", 414: "the query string is too long",
-         422: "a parameter fails validation, or the schedule stops replaying at a step",
+         422: "a parameter fails validation, or a well-formed schedule stops replaying at a step "
+              "(one over the 2000 steps a replay runs, too)",
          503: "the explorer is busy or its workers were restarted (see Retry-After)"}
 API_PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": says, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}

@@ -14,7 +14,7 @@ import engine
 from app.lru import Lru
 from engine import Run, Scenario, State
 from engine.align import Alignment, translate
-from engine.directives import compile_run, is_directives
+from engine.directives import RUN_PATTERN, compile_run, is_directives
 
 RUN_TO_LIMIT = 200
 MODES = ("lock", "block", "end")
@@ -96,6 +96,7 @@ def run_to(state: State, tid: str, mode: str, limit: int = RUN_TO_LIMIT) -> tupl
 
 
 MAX_RUN_CHARS = 4000
+RUN_SCHEMA = {"pattern": RUN_PATTERN}     # a run's query, described; the parsers say what is wrong in a sentence
 
 
 class RunError(Exception):
@@ -110,8 +111,9 @@ class RunError(Exception):
 
 def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str) -> Run:
     """Parse and replay ``text``, a schedule or run-until directives (engine.directives);
-    a bad one raises RunError carrying the longest valid prefix (the empty run for a syntax
-    error or an over-long schedule)."""
+    a bad one raises RunError carrying the longest valid prefix: the empty run for a syntax
+    error (step 0), the replay up to the step where it stops otherwise (an over-long
+    schedule stops at step MAX_STEPS + 1)."""
     if len(text) > MAX_RUN_CHARS:
         raise RunError(f"the schedule is longer than {MAX_RUN_CHARS} characters",
                        cache.replay(scenario, variant_id, ()))
@@ -124,7 +126,10 @@ def load_run(cache: ReplayCache, scenario: Scenario, variant_id: str, text: str)
     try:
         tids = engine.parse_schedule(text, max_steps=engine.MAX_STEPS)
     except engine.ScheduleError as e:
-        raise RunError(str(e), cache.replay(scenario, variant_id, ())) from None
+        if not e.step:
+            raise RunError(str(e), cache.replay(scenario, variant_id, ())) from None
+        head = load_run(cache, scenario, variant_id, e.prefix)      # too long: how far it replays
+        raise RunError(str(e), head, e.step, engine.enabled(head.final)) from None
     try:
         return cache.replay(scenario, variant_id, tids)
     except engine.ScheduleError as e:

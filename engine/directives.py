@@ -18,10 +18,14 @@ import re
 
 from engine.errors import ScheduleError
 from engine.narrate import waiting_for
-from engine.schedule import MAX_STEPS, Run, extend, format_schedule, parse_schedule
+from engine.schedule import MAX_STEPS, SCHEDULE_WORD, Run, extend, format_schedule, parse_schedule
 from engine.state import BLOCKED, DONE, State, enabled
 
 _DIRECTIVE = re.compile(r"([A-Z])(!|\$|>([A-Za-z_][A-Za-z0-9_]*))")
+_WORD = rf"(?:{_DIRECTIVE.pattern}|{SCHEDULE_WORD})"
+# what a run's text may be, a schedule or directives, for descriptions (OpenAPI): words
+# separated by whitespace; anything else is malformed (a ScheduleError at step 0)
+RUN_PATTERN = rf"^\s*(?:{_WORD}(?:\s+{_WORD})*)?\s*$"
 _MARKS = re.compile(r"[!$>\s]")
 
 
@@ -33,9 +37,21 @@ def is_directives(text: str) -> bool:
 def compile_run(run: Run, text: str, max_steps: int = MAX_STEPS) -> Run:
     """``run`` followed by what the directives in ``text`` run.  A directive that cannot be
     met raises a ScheduleError naming it and why, carrying the run up to it (``valid``)."""
-    for word in text.split():
+    words = text.split()
+    for word in words:          # a malformed word is reported as such, wherever it is
+        if _DIRECTIVE.fullmatch(word) is None and re.fullmatch(SCHEDULE_WORD, word) is None:
+            parse_schedule(word)
+    for word in words:
         if _DIRECTIVE.fullmatch(word) is None:
-            run = extend(run, parse_schedule(word, max_steps - len(run.schedule)))
+            try:
+                tids = parse_schedule(word, max_steps - len(run.schedule))
+            except ScheduleError as e:
+                if not e.step:
+                    raise
+                raise ScheduleError(f"the run is longer than {max_steps} steps, the most a replay runs",
+                                    step=max_steps + 1, enabled=enabled(run.final),
+                                    prefix=format_schedule(run.schedule), valid=run) from None
+            run = extend(run, tids)
             continue
         run = _until(run, word, max_steps)
     return run

@@ -17,10 +17,17 @@ from engine.state import State, enabled, step
 THREAD_IDS = "KABCDEFGHS"   # S: a thread that splits huge pages (split_huge_page)
 MAX_STEPS = 2000
 _TOKEN = re.compile(r"([A-Z])([0-9]*)")   # ASCII digits only: int() would take any script's
+# what parse_schedule accepts, for descriptions (OpenAPI); surrounding whitespace is stripped
+SCHEDULE_WORD = rf"(?:[{THREAD_IDS}](?:[1-9][0-9]*)?)+"
+SCHEDULE_PATTERN = rf"^\s*(?:{SCHEDULE_WORD})?\s*$"
 
 
 def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> tuple[str, ...]:
-    """``K3A3K`` or ``KKKAAAK`` -> ('K', 'K', 'K', 'A', 'A', 'A', 'K')."""
+    """``K3A3K`` or ``KKKAAAK`` -> ('K', 'K', 'K', 'A', 'A', 'A', 'K').
+
+    A malformed text raises ScheduleError at step 0; a well-formed one of more than
+    ``max_steps`` steps raises it at step ``max_steps + 1``, the step no replay runs, with
+    the first ``max_steps`` steps as its ``prefix``."""
     text = text.strip()
     out: list[str] = []
     pos = 0
@@ -34,7 +41,9 @@ def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> tuple[str, ...]:
             raise ScheduleError(f"schedule {text!r}: count {m.group(2)!r} after {m.group(1)} must be a "
                                 f"positive number without leading zeros")
         if len(out) + count > max_steps:
-            raise ScheduleError(f"schedule is longer than {max_steps} steps")
+            head = out + [m.group(1)] * (max_steps - len(out))
+            raise ScheduleError(f"schedule is longer than {max_steps} steps, the most a replay runs",
+                                step=max_steps + 1, prefix=format_schedule(head))
         out.extend(m.group(1) * count)
         pos = m.end()
     return tuple(out)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 import engine
 from app import targets, views
 from app.problems import API_PROBLEMS, Problem
-from app.replays import MAX_RUN_CHARS, RunError, aligned, load_run
+from app.replays import MAX_RUN_CHARS, RUN_SCHEMA, RunError, aligned, load_run
 from app.targets import Target, known_scenario
 from engine.errors import VariantError
 
@@ -47,19 +47,23 @@ def variant_diff(a: str, b: str) -> list[dict]:
             for c in engine.variants.diff(a, b)]
 
 
-def bad_run(e: RunError) -> Problem:
-    """A malformed schedule is a 400; one that stops replaying at a step is a 422 naming the
-    step, the threads that could run there and the valid prefix."""
+def bad_run(e: RunError, what: str = "schedule", ways_on: tuple[tuple[str, str], ...] = (),
+            quoted: str | None = None) -> Problem:
+    """A malformed schedule (not in RUN_PATTERN, as the description says) is a 400; a
+    well-formed one that stops replaying at a step, an over-long one included, is a 422
+    naming the step, the threads that could run there and the valid prefix.  ``quoted``
+    starts the sentence (the parameter as sent) in place of "bad schedule: "."""
     if e.step == 0:
-        return Problem(400, "Bad schedule", f"bad schedule: {e}")
-    return Problem(422, "The schedule does not replay", str(e),
+        return Problem(400, f"Bad {what}", f"{f'bad {what}: ' if quoted is None else quoted}{e}", ways_on)
+    return Problem(422, f"The {what} does not replay", f"{quoted or ''}{e}", ways_on,
                    fields={"step": e.step, "enabled": list(e.enabled),
                            "prefix": engine.format_schedule(e.shown.schedule)})
 
 
 @router.get("/scenarios/{scenario_id}/replay", summary="Replay a schedule (the JSON of `mmlock show --json`)")
 def replay(request: Request,
-           run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule, e.g. C2K3AK18A9K2"),
+           run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule, e.g. C2K3AK18A9K2",
+                            json_schema_extra=RUN_SCHEMA),
            target: Target = Depends(targets.API_REPLAY)) -> dict:
     try:
         result = load_run(request.app.state.replays, target.scenario, target.variant, run)
@@ -71,7 +75,8 @@ def replay(request: Request,
 @router.get("/scenarios/{scenario_id}/compare",
             summary="One interleaving on two variants: both runs and how their segments line up")
 def compare(request: Request,
-            run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule or directives, on a (else on b)"),
+            run: str = Query("", max_length=MAX_RUN_CHARS, description="schedule or directives, on a (else on b)",
+                             json_schema_extra=RUN_SCHEMA),
             pair: targets.Pair = Depends(targets.pair)) -> dict:
     al = aligned(request.app.state.replays, pair.scenario, pair.a, pair.b, run)
     if al.error is not None:

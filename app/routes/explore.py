@@ -21,7 +21,8 @@ from app import links, targets, views
 from app.answers import check_sets_json, checks_json
 from app.problems import API_PROBLEMS, Problem, problem_page, sentence
 from app.rendering import is_fragment, render
-from app.replays import MAX_RUN_CHARS, RunError, load_run
+from app.replays import MAX_RUN_CHARS, RUN_SCHEMA, RunError, load_run
+from app.routes.api import bad_run
 from app.search import RETRY_AFTER_SECONDS, Busy, Gone, Search, Searches, parse_bounds
 from app.targets import Target, known_scenario
 from app.views.explore import explore_page
@@ -55,7 +56,7 @@ def search_of(target_of: Callable[..., Target], *, api: bool) -> Callable[..., S
                          description="stop after this many states (default 200000)")
     preemptions_query = Query(None, max_length=4 if api else None,
                               description="look only at schedules with at most this many preemptions")
-    from_query = Query("", alias="from", max_length=MAX_RUN_CHARS if api else None,
+    from_query = Query("", alias="from", max_length=MAX_RUN_CHARS if api else None, json_schema_extra=RUN_SCHEMA,
                        description="search from the state this schedule reaches (its steps are kept; "
                                    "answers still run from step 0)")
 
@@ -83,7 +84,7 @@ def _prefix(request: Request, target: Target, text: str, back: tuple[tuple[str, 
     try:
         return load_run(request.app.state.replays, target.scenario, target.variant, text).schedule
     except RunError as e:
-        raise Problem(400, "Bad starting state", f"from={text[:80]}: {e}", back) from None
+        raise bad_run(e, "starting state", back, quoted=f"from={text[:80]}: ") from None
 
 
 async def _answer(request: Request, search: Search) -> tuple[dict[str, Any], bool]:

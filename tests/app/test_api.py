@@ -2,6 +2,7 @@ import random
 
 from app import views
 import engine
+from engine.directives import RUN_PATTERN
 from tests.app.conftest import NULL_DEREF_RUN, SCENARIO, V1
 
 
@@ -54,9 +55,20 @@ def test_malformed_schedule_is_400(client):
     assert r.status_code == 400 and "count" in r.json()["detail"]
 
 
-def test_schedule_over_the_step_limit_is_400(client):
+def test_a_well_formed_schedule_over_the_step_limit_is_a_422_at_the_step_it_stops(client):
+    """Well-formed (in the description's pattern), so not a 400: it stops replaying, here
+    where K blocks, long before the 2001st step no replay runs."""
     r = client.get(f"/api/scenarios/{SCENARIO}/replay", params={"v": V1, "run": "K2001"})
-    assert r.status_code == 400 and "2000 steps" in r.json()["detail"]
+    body = r.json()
+    assert r.status_code == 422 and body["detail"].startswith("step 17: thread K (khugepaged) is blocked")
+    assert 1 < body["step"] < 2001 and body["prefix"] == f"K{body['step'] - 1}"
+
+
+def test_the_run_parameter_is_described_by_its_grammar(client):
+    spec = client.get("/openapi.json").json()
+    run = next(p for p in spec["paths"]["/api/scenarios/{scenario_id}/replay"]["get"]["parameters"]
+               if p["name"] == "run")
+    assert run["schema"]["pattern"] == RUN_PATTERN
 
 
 def test_schedule_over_the_length_limit_is_422_naming_the_field(client):

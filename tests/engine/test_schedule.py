@@ -1,11 +1,13 @@
+import re
 import subprocess
 import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.directives import RUN_PATTERN, compile_run, is_directives
 from engine.errors import ScheduleError
 
 ids = st.sampled_from("KABCDEFGH")
@@ -28,13 +30,42 @@ def test_run_length_form_expands():
     ("k", "character 1 ('k') is not a thread id"),
     ("K0", "count '0' after K must be a positive number"),
     ("K01", "must be a positive number without leading zeros"),
-    ("K2001", "longer than 2000 steps"),
     ("K١٢", "character 2 ('١') is not a thread id"),      # Arabic-Indic digits are not a count
     ("K１２", "character 2 ('１') is not a thread id"),
 ])
 def test_malformed_schedules_say_what_is_wrong(text, message):
     with pytest.raises(ScheduleError, match=message.replace("(", r"\(").replace(")", r"\)")):
         engine.parse_schedule(text)
+
+
+def test_a_well_formed_schedule_too_long_to_replay_stops_at_the_step_after_the_last():
+    with pytest.raises(ScheduleError, match="longer than 2000 steps") as e:
+        engine.parse_schedule("A3K1999")
+    assert e.value.step == 2001 and e.value.prefix == "A3K1997"
+
+
+@given(st.from_regex(RUN_PATTERN))
+@settings(max_examples=300, deadline=None)
+def test_every_text_the_run_pattern_allows_is_read(text):
+    """The description's pattern allows only what the parsers read: no syntax error."""
+    start = engine.catalog()["exit"].initial("v4.8")
+    try:
+        compile_run(engine.Run((), (start,)), text) if is_directives(text) else engine.parse_schedule(text)
+    except ScheduleError as e:
+        assert e.step > 0, f"{text!r}: {e}"
+
+
+@given(st.text(alphabet="KACZk019!$> \t٢_x", max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_every_text_the_parsers_read_is_in_the_run_pattern(text):
+    start = engine.catalog()["exit"].initial("v4.8")
+    try:
+        compile_run(engine.Run((), (start,)), text) if is_directives(text) else engine.parse_schedule(text)
+    except ScheduleError as e:
+        if e.step == 0:
+            assert not re.fullmatch(RUN_PATTERN, text), f"{text!r} is malformed ({e}) but the pattern allows it"
+            return
+    assert re.fullmatch(RUN_PATTERN, text), f"{text!r} is read but the pattern refuses it"
 
 
 def test_replay_names_the_step_and_the_threads_that_could_run(scenarios):
