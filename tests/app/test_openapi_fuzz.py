@@ -3,9 +3,9 @@
 Checked: no 5xx; every status, content type and header documented; every body matches its
 schema (errors are RFC 9457 ProblemDetails); requests that violate the schema are refused
 with a 4xx (a too-long query answers 414); methods and headers as declared.  Not checked
-yet: positive_data_acceptance, because the description cannot yet say which schema-valid
-values name something that exists (a scenario id, a schedule that replays, a goal the
-scenario can produce); see #13 item 5.
+yet: positive_data_acceptance.  The schedules' grammar is in the description (a pattern,
+so a schedule inside it is never a 400), but the goal, variant and src parameters still
+have none, so schema-valid values of them can be malformed; see #13 item 5.
 """
 
 from __future__ import annotations
